@@ -1,0 +1,43 @@
+# The two commands of the README:  make book   and   make test
+# Both create .venv if missing and install the pinned, tested versions first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+
+.PHONY: book test setup unit notebooks book-test timings exercises clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## make book: build the HTML book, executing every notebook (cached: a warm rebuild runs nothing)
+book: setup
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+## make test: every test: units, torch parity, properties, exercises, notebooks (nbval), book, browser
+test: setup unit notebooks book-test
+
+unit: setup
+	$(PYTEST) -n 2 -m "not book" tests
+
+## nbval over every notebook, one at a time, with each notebook's run time (fails over 60 s)
+notebooks: setup
+	$(PYTEST) --nbval-lax -p tests.nbtiming chapters exercises
+
+timings: notebooks
+
+book-test: setup
+	$(PYTEST) -m book tests
+
+## regenerate the student notebooks from exercises/solutions (never overwrites a student's edits)
+exercises: setup
+	$(BIN)/python -m lrnotes.exercises
+
+clean:
+	rm -rf _build

@@ -1,0 +1,13 @@
+"""lrnotes: the companion package of *Learning-Rate Schedules, Executable*.
+
+Modules
+-------
+schedules   closed-form learning-rate schedules, combinators and the torch adapter
+plotting    the book's house style and schedule previews
+config      the quick/full scale switch and seeding
+"""
+
+from .config import SCALE_ENV, pick, scale, seed_everything
+
+__all__ = ["SCALE_ENV", "pick", "scale", "seed_everything"]
+__version__ = "0.1.0"

@@ -1,0 +1,53 @@
+"""Sphinx extension: serve MathJax from the build itself, so the book needs no network.
+
+Jupyter Book 1 points MathJax at a CDN.  This extension copies MathJax 3 from the
+``django-static-mathjax`` package (PyPI) into the build's ``_static/mathjax`` and
+points Sphinx's ``mathjax_path`` there.  The rendered book then shows its maths
+offline (in a classroom without internet, or in the headless-browser tests).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+#: What the TeX -> CommonHTML component loads; the rest of MathJax (SVG output,
+#: speech, the "full" bundles) is left out to keep the build small.
+_PARTS = ("tex-chtml.js", "input/tex/extensions", "output/chtml/fonts/woff-v2", "ui", "a11y", "adaptors")
+
+
+def mathjax_source() -> Path:
+    """The MathJax ``es5`` folder shipped by ``django-static-mathjax``."""
+    try:
+        import mathjax  # the import name of django-static-mathjax
+    except ImportError as err:  # pragma: no cover - it is a pinned book dependency
+        raise RuntimeError(
+            "lrnotes.sphinx_offline needs the 'django-static-mathjax' package (pip install lrnotes[book])"
+        ) from err
+    src = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    if not (src / "tex-chtml.js").is_file():
+        raise RuntimeError(f"MathJax not found where expected: {src}")
+    return src
+
+
+def _config_inited(app, config):
+    config.mathjax_path = "mathjax/tex-chtml.js"
+
+
+def _copy_mathjax(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    src, dest = mathjax_source(), Path(app.outdir) / "_static" / "mathjax"
+    for part in _PARTS:
+        s, d = src / part, dest / part
+        if s.is_dir():
+            shutil.copytree(s, d, dirs_exist_ok=True)
+        else:
+            d.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(s, d)
+
+
+def setup(app):
+    app.connect("config-inited", _config_inited, priority=900)
+    app.connect("build-finished", _copy_mathjax)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
