@@ -1,4 +1,5 @@
-"""Sphinx extension: serve MathJax from the build itself, so the book needs no network.
+"""Sphinx extension: serve MathJax from the build itself (the book needs no network),
+and drop duplicated <script> tags.
 
 Jupyter Book 1 points MathJax at a CDN.  This extension copies MathJax 3 from the
 ``django-static-mathjax`` package (PyPI) into the build's ``_static/mathjax`` and
@@ -47,7 +48,26 @@ def _copy_mathjax(app, exception):
             shutil.copy2(s, d)
 
 
+def _dedupe_scripts(app, env):
+    """Avoid duplicated <script> tags.
+
+    Jupyter Book 1 adds sphinx-thebe's inline config (``const THEBE_JS_URL = ...``)
+    while the builder exists, so the builder holds it with filename ``None``; before
+    writing, Sphinx adds every registered script again with filename ``''`` and its
+    de-duplication (which keeps the first of equal entries) misses the pair.  A
+    repeated ``const`` is a JavaScript error on every page.  Giving the builder's
+    inline scripts the filename ``''`` lets Sphinx drop the copies, order unchanged.
+    """
+    scripts = getattr(app.builder, "_js_files", None)
+    if scripts is None:
+        return
+    scripts[:] = [
+        type(js)("", priority=js.priority, **js.attributes) if js.filename is None else js for js in scripts
+    ]
+
+
 def setup(app):
     app.connect("config-inited", _config_inited, priority=900)
+    app.connect("env-updated", _dedupe_scripts)
     app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

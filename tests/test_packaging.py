@@ -1,0 +1,147 @@
+"""The set-up files agree with each other, and every notebook follows the book's anatomy."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p for d in ("chapters", "exercises") for p in (ROOT / d).rglob("*.ipynb")
+                   if ".ipynb_checkpoints" not in p.parts)
+
+
+def _name(req: str) -> str:
+    return re.split(r"[\s<>=!~\[;]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            pins[_name(name)] = version.strip()
+    return pins
+
+
+def _pyproject():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def test_environment_yml_matches_pyproject_and_constraints():
+    project = _pyproject()
+    wanted = {_name(r) for r in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        wanted |= {_name(r) for r in extra if not r.startswith("lrnotes")}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    listed = {_name(r): r.split("==")[1] for r in pip_section if "==" in r}
+    assert set(listed) == wanted, (
+        f"environment.yml and pyproject.toml disagree: only in env {set(listed) - wanted}, "
+        f"only in pyproject {wanted - set(listed)}"
+    )
+    pins = _pins(ROOT / "constraints.txt")
+    for name, version in listed.items():
+        assert pins.get(name) == version, f"{name}: environment.yml has {version}, constraints.txt {pins.get(name)}"
+    assert "-e ." in pip_section
+
+
+def test_constraints_pin_the_tested_stack():
+    pins = _pins(ROOT / "constraints.txt")
+    assert pins["torch"] == "2.13.0"
+    assert pins["jupyter-book"].startswith("1.")
+    for name in ("sphinx-proof", "sphinx-exercise", "nbval", "hypothesis", "playwright", "sympy"):
+        assert name in pins, name
+
+
+def test_lrnotes_torch_requirement_stays_loose():
+    torch_req = next(r for r in _pyproject()["dependencies"] if _name(r) == "torch")
+    assert "==" not in torch_req and "<" not in torch_req, torch_req
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("##", 1)[0]
+    commands = re.findall(r"^make \w+", quick, flags=re.M)
+    assert commands == ["make book", "make test"], commands
+    assert re.search(r"^make test$", (ROOT / ".ci" / "run").read_text(), flags=re.M)
+
+
+def _toc_files() -> set[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    found = {toc["root"]}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                found.add(node["file"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(toc)
+    return found
+
+
+def test_every_chapter_notebook_is_in_the_toc():
+    toc = _toc_files()
+    for nb in NOTEBOOKS:
+        rel = nb.relative_to(ROOT).with_suffix("").as_posix()
+        if rel.startswith("exercises/solutions/"):
+            continue
+        assert rel in toc, f"{rel} is not in _toc.yml"
+    for entry in toc:
+        assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".ipynb")), f"_toc.yml names missing {entry}"
+
+
+SETUP_LINES = [
+    'if "google.colab" in sys.modules:',
+    "rng = lrnotes.seed_everything(SEED)",
+    "SCALE = lrnotes.scale()",
+]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_notebook_anatomy(nb):
+    data = json.loads(nb.read_text())
+    cells = data["cells"]
+    rel = nb.relative_to(ROOT).as_posix()
+    assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = config["repository"]["url"].removeprefix("https://github.com/")
+    if not rel.startswith("exercises/solutions/"):
+        badge = f"https://colab.research.google.com/github/{repo}/blob/main/{rel}"
+        assert badge in "".join(cells[0]["source"]), f"{rel}: Colab badge missing or pointing elsewhere"
+    setup = next(c for c in cells if c["cell_type"] == "code")
+    src = "".join(setup["source"])
+    for line in SETUP_LINES:
+        assert line in src, f"{rel}: setup cell lacks {line!r}"
+    assert f"git+https://github.com/{repo}" in src
+    assert "hide-input" in setup.get("metadata", {}).get("tags", []), f"{rel}: setup cell not hidden"
+    for c in cells:
+        if c["cell_type"] == "code":
+            assert not c.get("outputs") and c.get("execution_count") is None, f"{rel}: commit without outputs"
+            assert not re.search(r"^\s*[!%]", "".join(c["source"]), flags=re.M), f"{rel}: shell/magic in a cell"
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    if rel.startswith("chapters/"):
+        assert re.search(r"^\s*assert\b", code, flags=re.M), f"{rel}: no assert ties the numbers to the claims"
+
+
+def test_glued_names_are_defined():
+    """Every {glue} role in a notebook's prose names a value that notebook glues."""
+    for nb in NOTEBOOKS:
+        data = json.loads(nb.read_text())
+        md = "\n".join("".join(c["source"]) for c in data["cells"] if c["cell_type"] == "markdown")
+        code = "\n".join("".join(c["source"]) for c in data["cells"] if c["cell_type"] == "code")
+        used = {m.split(":")[0] for m in re.findall(r"\{glue:?\w*\}`([^`]+)`", md)}
+        defined = set(re.findall(r"glue\(\s*f?[\"']([^\"']+)[\"']", code))
+        defined_f = [d for d in defined if "{" in d]
+        missing = {u for u in used if u not in defined and not any(re.fullmatch(re.sub(r"\{[^}]*\}", ".+", d), u) for d in defined_f)}
+        assert not missing, f"{nb.relative_to(ROOT)}: glued in prose but never glued in code: {missing}"
