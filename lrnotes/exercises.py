@@ -1,0 +1,345 @@
+"""Generate the student exercise notebooks from their solution notebooks.
+
+Each exercise has one source of truth, ``exercises/solutions/<name>.ipynb``.  Its
+answers sit between two comment lines inside a function body::
+
+    def critical_lr(H):
+        \"\"\"Return 2/L ...\"\"\"
+        # BEGIN SOLUTION
+        # STUB: return 2 / (largest eigenvalue of H); ValueError if H is not SPD
+        eig = np.linalg.eigvalsh(H)
+        ...
+        # END SOLUTION
+
+The generator writes ``exercises/<name>.ipynb`` for the student, in which
+
+* each solution block becomes ``raise NotImplementedError("Student exercise: ...")``,
+  at the block's indentation, with the text of the block's ``# STUB:`` comment(s)
+  (default: "complete <function>");
+* cells tagged ``solution-only`` are dropped (worked solutions, the final asserts);
+* outputs and execution counts are stripped, so the file is byte-identical on
+  every regeneration;
+* links to the solution notebook itself (the Colab badge) point to the student one.
+  Other links are copied as they are, and the student notebook sits one folder up:
+  link to the book's pages by absolute document name (``{doc}`/chapters/...```), not by
+  a relative path.
+
+Nothing a student typed is ever overwritten.  The student notebook records, in its
+metadata, a fingerprint of the cells it was generated with.  If the cells found on
+disk no longer match it (a student edited, added or removed cells), the generator
+refuses to overwrite the file and says so, unless ``--force`` is given.  Outputs do
+not count as edits: running the notebook does not protect it.
+
+Command line (run from the repository root)::
+
+    python -m lrnotes.exercises            # (re)generate every student notebook
+    python -m lrnotes.exercises --check    # exit 1 if any is missing or out of date (CI)
+    python -m lrnotes.exercises --force    # overwrite even edited student notebooks
+    python -m lrnotes.exercises 02-critical-learning-rate   # only this exercise
+
+Exit status: 0 on success, 1 if ``--check`` found stale notebooks or a student's edits
+were protected, 2 if a solution notebook is malformed or none is found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+__all__ = [
+    "BEGIN",
+    "END",
+    "STUB",
+    "SOLUTION_ONLY",
+    "META_KEY",
+    "ExerciseError",
+    "strip_solutions",
+    "make_student",
+    "fingerprint",
+    "render",
+    "Exercise",
+    "find_exercises",
+    "main",
+]
+
+BEGIN = "# BEGIN SOLUTION"
+END = "# END SOLUTION"
+STUB = "# STUB:"
+SOLUTION_ONLY = "solution-only"
+META_KEY = "lrnotes_exercise"
+SOLUTIONS_DIR = Path("exercises") / "solutions"
+_KEEP_CELL_METADATA = ("tags", "jupyter")
+_DEF = re.compile(r"^\s*(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(")
+
+
+class ExerciseError(ValueError):
+    """A solution notebook the generator cannot turn into a student notebook."""
+
+
+# ============================================================================ transforms
+def _stub_line(indent: str, message: str) -> str:
+    if not message.lower().startswith("student exercise"):
+        message = f"Student exercise: {message}"
+    return f"{indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})"
+
+
+def strip_solutions(source: str, *, where: str = "cell") -> str:
+    """Replace every ``# BEGIN SOLUTION`` ... ``# END SOLUTION`` block of ``source`` by a
+    ``raise NotImplementedError("Student exercise: ...")`` stub.
+
+    Raises :class:`ExerciseError` for unmatched or nested markers, and for a block that
+    is not inside a function body (a stub at the top level of a cell would make the
+    student notebook fail to run).
+    """
+    out: list[str] = []
+    block: list[str] | None = None
+    indent = ""
+    last_def = None
+    begin_line = 0
+    for number, line in enumerate(source.split("\n"), start=1):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if block is not None:
+                raise ExerciseError(f"{where}, line {number}: nested {BEGIN!r} (the one on line {begin_line} is still open)")
+            indent = line[: len(line) - len(line.lstrip())]
+            if not indent:
+                raise ExerciseError(
+                    f"{where}, line {number}: {BEGIN!r} must be indented inside a function body, "
+                    "so that the student's stub raises only when the function is called"
+                )
+            block, begin_line = [], number
+        elif stripped == END:
+            if block is None:
+                raise ExerciseError(f"{where}, line {number}: {END!r} without a matching {BEGIN!r}")
+            notes = [ln.strip()[len(STUB):].strip() for ln in block if ln.strip().startswith(STUB)]
+            message = " ".join(n for n in notes if n) or (
+                f"complete `{last_def}`" if last_def else "complete this code"
+            )
+            out.append(_stub_line(indent, message))
+            block = None
+        elif block is not None:
+            block.append(line)
+        else:
+            match = _DEF.match(line)
+            if match:
+                last_def = match.group(1)
+            out.append(line)
+    if block is not None:
+        raise ExerciseError(f"{where}, line {begin_line}: {BEGIN!r} without a matching {END!r}")
+    return "\n".join(out)
+
+
+def _source(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)
+
+
+def fingerprint(nb) -> str:
+    """A hash of what a student could have typed: the cells' types and sources, in order
+    (outputs, execution counts and metadata are ignored)."""
+    cells = [[c.get("cell_type", ""), _source(c)] for c in nb.get("cells", [])]
+    blob = json.dumps(cells, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+def make_student(solution, *, solution_path: str, student_path: str):
+    """Return the student notebook (a new ``NotebookNode``) generated from ``solution``.
+
+    ``solution_path`` and ``student_path`` are the two notebooks' paths relative to the
+    repository root (POSIX style); links to the first are rewritten to the second.
+    """
+    student = nbformat.v4.new_notebook()
+    student.nbformat, student.nbformat_minor = solution.nbformat, solution.nbformat_minor
+    student.metadata = copy.deepcopy(dict(solution.metadata))
+    student.metadata.pop(META_KEY, None)
+    cells = []
+    for index, cell in enumerate(solution.cells):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if SOLUTION_ONLY in tags:
+            continue
+        new = nbformat.from_dict(copy.deepcopy(dict(cell)))
+        new.metadata = {k: copy.deepcopy(v) for k, v in cell.get("metadata", {}).items() if k in _KEEP_CELL_METADATA}
+        source = _source(cell)
+        if cell.cell_type == "code":
+            where = f"{solution_path}, cell {index}"
+            source = strip_solutions(source, where=where)
+            try:
+                compile(source, where, "exec")
+            except SyntaxError as exc:
+                raise ExerciseError(f"{where}: the student version does not compile: {exc}") from None
+            new.outputs, new.execution_count = [], None
+        else:
+            if BEGIN in source or END in source:
+                raise ExerciseError(f"{solution_path}, cell {index}: solution markers outside a code cell")
+            source = source.replace(solution_path, student_path)
+        new.source = source
+        cells.append(new)
+    student.cells = cells
+    student.metadata[META_KEY] = {
+        "generated_from": solution_path,
+        "fingerprint": fingerprint(student),
+        "note": "Generated by `python -m lrnotes.exercises` from the solution notebook; edit that one.",
+    }
+    nbformat.validate(student)
+    return student
+
+
+def render(nb) -> str:
+    """The exact text written to disk (deterministic: sorted keys, one trailing newline)."""
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
+
+
+# ============================================================================ the files
+@dataclass
+class Exercise:
+    """One solution notebook, its student notebook, and what regeneration would do.
+
+    ``state`` is one of ``up-to-date``, ``missing``, ``stale`` (generated, untouched,
+    but older than its solution), ``edited`` (cells changed since generation) or
+    ``foreign`` (not written by this generator, or unreadable).
+    """
+
+    solution: Path
+    student: Path
+    text: str
+    state: str
+    detail: str = ""
+
+
+def _state(student: Path, text: str) -> tuple[str, str]:
+    if not student.exists():
+        return "missing", ""
+    current = student.read_text(encoding="utf-8")
+    if current == text:
+        return "up-to-date", ""
+    try:
+        existing = json.loads(current)
+        stored = existing.get("metadata", {}).get(META_KEY, {}).get("fingerprint")
+    except (json.JSONDecodeError, AttributeError):
+        return "foreign", "it is not a readable notebook"
+    if not stored:
+        return "foreign", "it was not written by this generator (no fingerprint in its metadata)"
+    if stored != fingerprint(existing):
+        return "edited", "its cells were changed after it was generated"
+    return "stale", ""
+
+
+def find_exercises(root: Path, names: list[str] | None = None) -> list[Exercise]:
+    """Generate (in memory) every student notebook under ``root``; nothing is written."""
+    root = Path(root)
+    sol_dir = root / SOLUTIONS_DIR
+    solutions = sorted(sol_dir.glob("*.ipynb"))
+    if names:
+        wanted = {Path(n).stem for n in names}
+        unknown = wanted - {p.stem for p in solutions}
+        if unknown:
+            raise ExerciseError(f"no solution notebook named {', '.join(sorted(unknown))} in {sol_dir}")
+        solutions = [p for p in solutions if p.stem in wanted]
+    exercises = []
+    for sol in solutions:
+        student = sol.parent.parent / sol.name
+        sol_rel, stu_rel = sol.relative_to(root).as_posix(), student.relative_to(root).as_posix()
+        try:
+            nb = nbformat.read(sol, as_version=4)
+        except Exception as exc:  # malformed JSON or notebook
+            raise ExerciseError(f"{sol_rel}: cannot read it as a notebook: {exc}") from None
+        text = render(make_student(nb, solution_path=sol_rel, student_path=stu_rel))
+        state, detail = _state(student, text)
+        exercises.append(Exercise(sol, student, text, state, detail))
+    return exercises
+
+
+def _orphans(root: Path) -> list[Path]:
+    """Generated student notebooks whose solution notebook no longer exists."""
+    found = []
+    for path in sorted((root / SOLUTIONS_DIR).parent.glob("*.ipynb")):
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get(META_KEY)
+        except (json.JSONDecodeError, AttributeError, OSError):
+            continue
+        if meta and not (root / meta.get("generated_from", "")).exists():
+            found.append(path)
+    return found
+
+
+# ============================================================================ CLI
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lrnotes.exercises",
+        description="Generate the student exercise notebooks (exercises/*.ipynb) from "
+        "their solutions (exercises/solutions/*.ipynb). Never overwrites a student's edits "
+        "unless --force.",
+    )
+    parser.add_argument("names", nargs="*", help="exercise names (default: all), e.g. 01-build-a-schedule")
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a student notebook is missing or out of date")
+    parser.add_argument("--force", action="store_true", help="overwrite student notebooks even if they were edited")
+    parser.add_argument("--root", type=Path, default=Path("."), help="repository root (default: the current directory)")
+    args = parser.parse_args(argv)
+    root = args.root
+
+    try:
+        exercises = find_exercises(root, args.names or None)
+    except ExerciseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not exercises:
+        print(f"error: no solution notebooks in {root / SOLUTIONS_DIR}", file=sys.stderr)
+        return 2
+
+    def rel(p: Path) -> str:
+        return p.relative_to(root).as_posix()
+
+    orphans = [] if args.names else _orphans(root)
+    if args.check:
+        stale = [e for e in exercises if e.state != "up-to-date"]
+        for e in exercises:
+            why = {"up-to-date": "up to date", "missing": "MISSING", "stale": "OUT OF DATE",
+                   "edited": "EDITED by hand", "foreign": "NOT GENERATED"}[e.state]
+            print(f"{why:>15}: {rel(e.student)}" + (f" ({e.detail})" if e.detail else ""))
+        for p in orphans:
+            print(f"{'ORPHAN':>15}: {rel(p)} (its solution notebook is gone)")
+        if stale or orphans:
+            print(
+                "\nThe student notebooks are not what the solutions generate. Run "
+                "`python -m lrnotes.exercises` (or `make exercises`) and commit the result.",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+
+    refused = []
+    for e in exercises:
+        if e.state == "up-to-date":
+            print(f"     up to date: {rel(e.student)}")
+            continue
+        if e.state in ("edited", "foreign") and not args.force:
+            refused.append(e)
+            print(f"        REFUSED: {rel(e.student)}: {e.detail}", file=sys.stderr)
+            continue
+        e.student.write_text(e.text, encoding="utf-8", newline="\n")
+        verb = {"missing": "created", "stale": "updated"}.get(e.state, "overwritten (--force)")
+        print(f"{verb:>15}: {rel(e.student)} (from {rel(e.solution)})")
+    for p in orphans:
+        print(f"        warning: {rel(p)} was generated from a solution notebook that is gone; left as is")
+    if refused:
+        print(
+            "\nNothing a student typed is overwritten. To regenerate those notebooks, move them "
+            "aside (or copy your work into the solution notebook) and run again, or pass --force "
+            "to overwrite them.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
