@@ -5,6 +5,10 @@ Modules
 schedules   closed-form learning-rate schedules, combinators and the torch adapter
 plotting    the book's house style and schedule previews
 config      the quick/full scale switch and seeding
+variational the continuous budget problem (Euler–Lagrange, with sympy)
+theory      the weighted identity and last-iterate bounds
+sgd         vectorised SGD on toy convex problems
+grading     the exercises' autograder; exercises: the student-notebook generator
 """
 
 from .config import SCALE_ENV, pick, scale, seed_everything

@@ -27,7 +27,7 @@ STYLE = {
     "grid.alpha": 0.3,
     "grid.linewidth": 0.6,
     "axes.titlesize": 11,
-    "axes.titleweight": "semibold",
+    "axes.titleweight": "bold",
     "axes.labelsize": 10,
     "legend.fontsize": 9,
     "legend.frameon": False,
