@@ -1,0 +1,219 @@
+"""Tests for lrnotes.theory: the weighted identity, the last-iterate bound, the optimiser."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lrnotes import schedules as S
+from lrnotes import theory as th
+
+
+def harmonic(n):
+    return float(sum(1.0 / j for j in range(1, n + 1)))
+
+
+def brute_force_bound(eta, D, G, form):
+    """O(T^2) transcription of the bound, term by term, for cross-checking."""
+    eta = [float(e) for e in eta]
+    T = len(eta)
+    suf = lambda k: sum(eta[k:])  # noqa: E731  (0-based k: eta_{k+1:T})
+    sq = lambda k: sum(e * e for e in eta[k:])  # noqa: E731
+    val = (D * D + G * G * sq(0)) / (2 * suf(0))
+    for k in range(T - 1):
+        if form == "full":
+            val += G * G / 2 * (1 / suf(k + 1) - 1 / suf(k)) * sq(k)
+        else:
+            val += G * G / 2 * eta[k] ** 2 / suf(k + 1)
+    return val
+
+
+# --------------------------------------------------------------------------- identity
+# Positive weights spanning many orders of magnitude (10^-8 .. 10^8), exactly representable.
+wide_weight = st.builds(lambda m, e: Fraction(m, 1000) * Fraction(10) ** e,
+                        st.integers(1, 1000), st.integers(-8, 8))
+any_q = st.fractions(min_value=-10**6, max_value=10**6, max_denominator=10**6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 25).flatmap(
+    lambda T: st.tuples(st.lists(wide_weight, min_size=T, max_size=T),
+                        st.lists(any_q, min_size=T, max_size=T))))
+def test_identity_exact_rational(wq):
+    w, q = wq
+    assert th.identity_rhs_exact(w, q) == q[-1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 60).flatmap(
+    lambda T: st.tuples(
+        st.lists(st.floats(-6, 6), min_size=T, max_size=T),  # log10 of the weights
+        st.lists(st.floats(-1e3, 1e3), min_size=T, max_size=T))))
+def test_identity_float_tight(data):
+    logw, q = data
+    w = 10.0 ** np.array(logw)
+    q = np.array(q)
+    # every correction term is bounded by 2 max|q|, so round-off is O(T eps max|q|)
+    tol = 1e-12 * len(q) * (1.0 + np.max(np.abs(q)))
+    assert abs(th.identity_residual(w, q)) <= tol
+
+
+@pytest.mark.parametrize("T", [1, 2, 3, 4])
+def test_identity_sympy_cancels(T):
+    import sympy as sp
+
+    lhs, rhs, w, q = th.identity_sympy(T)
+    assert sp.cancel(sp.together(lhs - rhs)) == 0
+    # and a deliberately wrong right-hand side does not cancel
+    assert sp.cancel(sp.together(lhs - rhs - q[0] / sum(w))) != 0
+
+
+def test_suffix_sums():
+    np.testing.assert_allclose(th.suffix_sums([1.0, 2.0, 3.0]), [6.0, 5.0, 3.0])
+    np.testing.assert_allclose(th.suffix_sums([[1.0, 1.0], [2.0, 0.5]]), [[2.0, 1.0], [2.5, 0.5]])
+
+
+# --------------------------------------------------------------------------- bound
+@pytest.mark.parametrize("form", th.FORMS)
+def test_bound_matches_brute_force(form):
+    rng = np.random.default_rng(1)
+    eta = np.sort(rng.random(30) + 0.01)[::-1]
+    got = th.last_iterate_bound(eta, D=1.7, G=0.3, form=form)
+    assert got == pytest.approx(brute_force_bound(eta, 1.7, 0.3, form), rel=1e-12)
+
+
+def test_bound_batch_equals_single():
+    rng = np.random.default_rng(2)
+    M = rng.random((4, 17)) + 0.1
+    batch = th.last_iterate_bound(M, 2.0, 3.0)
+    assert batch.shape == (4,)
+    for i in range(4):
+        assert batch[i] == pytest.approx(th.last_iterate_bound(M[i], 2.0, 3.0), rel=1e-14)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.floats(1e-4, 1e4), min_size=1, max_size=40))
+def test_full_le_simplified_for_nonincreasing(vals):
+    eta = np.sort(np.array(vals))[::-1]
+    full = th.last_iterate_bound(eta, form="full")
+    simp = th.last_iterate_bound(eta, form="simplified")
+    assert full <= simp * (1 + 1e-12)
+
+
+def test_simplified_is_not_an_upper_bound_for_increasing_schedules():
+    eta = np.linspace(0.1, 1.0, 20)  # increasing: sum_{t>=k} eta_t^2 > eta_k eta_{k:T}
+    assert th.last_iterate_bound(eta, form="simplified") < th.last_iterate_bound(eta, form="full")
+
+
+def test_bound_scaling_and_tuned_peak():
+    T = 200
+    shape = S.cosine(T)(np.arange(T))
+    A, B = th.bound_terms(shape, D=2.0, G=0.5)
+    c = 3.7
+    assert th.last_iterate_bound(c * shape, 2.0, 0.5) == pytest.approx(A / c + B * c, rel=1e-12)
+    scale, best = th.tune_peak(shape, D=2.0, G=0.5)
+    from scipy.optimize import minimize_scalar
+
+    res = minimize_scalar(lambda lc: th.last_iterate_bound(np.exp(lc) * shape, 2.0, 0.5),
+                          bounds=(-10, 10), method="bounded", options={"xatol": 1e-10})
+    assert best == pytest.approx(res.fun, rel=1e-9)
+    assert scale == pytest.approx(np.exp(res.x), rel=1e-4)
+
+
+@pytest.mark.parametrize("T", [2, 10, 1000])
+def test_closed_forms_constant_and_linear(T):
+    H = harmonic(T - 1)
+    _, const = th.tune_peak(np.ones(T), D=1.0, G=1.0)
+    assert const == pytest.approx(np.sqrt((1 + H) / T), rel=1e-12)
+    _, lin = th.tune_peak(S.linear(T)(np.arange(T)), D=1.0, G=1.0)
+    assert lin == pytest.approx(2 * np.sqrt((2 * T - 1 + 2 * H) / (2 * T * (T + 1))), rel=1e-12)
+
+
+@pytest.mark.parametrize("T", [1, 2, 7, 500])
+def test_linear_noise_sum(T):
+    alpha = 0.3
+    k = np.arange(1, T + 1)
+    eta = alpha * (1 - k / (T + 1))
+    direct = sum(eta[i] ** 2 / eta[i + 1:].sum() for i in range(T - 1))
+    assert th.linear_noise_sum(T, alpha) == pytest.approx(direct, rel=1e-12, abs=1e-15)
+    # bounded (it tends to 2 alpha) but not constant: above 2 alpha once H_{T-1} > 2 (T >= 5)
+    assert th.linear_noise_sum(T, alpha) < 1.08 * 2 * alpha
+    assert (th.linear_noise_sum(T, alpha) > 2 * alpha) == (T >= 5)
+    np.testing.assert_allclose(th.linear_noise_sum(np.array([T, T]), alpha), [direct, direct],
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_optimal_schedule_beats_and_resembles_linear():
+    T = 100
+    opt = th.optimal_schedule(T)
+    _, lin = th.tune_peak(S.linear(T)(np.arange(T)))
+    _, cos = th.tune_peak(S.cosine(T)(np.arange(T)))
+    assert opt.converged
+    assert opt.bound <= lin and opt.bound <= cos
+    assert lin / opt.bound < 1.05
+    assert th.last_iterate_bound(opt.lrs) == pytest.approx(opt.bound, rel=1e-12)
+    # a different start reaches the same value
+    other = th.optimal_schedule(T, init=np.ones(T))
+    assert other.bound == pytest.approx(opt.bound, rel=1e-6)
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("lrs", [[1.0, 0.5, 0.0], [[1.0, 1.0], [1.0, 0.0]]])
+def test_last_lr_must_be_positive(lrs):
+    with pytest.raises(ValueError, match=r"lrs\[\.\.\., -1\].*eta_T.*> 0"):
+        th.last_iterate_bound(lrs)
+
+
+@pytest.mark.parametrize("lrs, pattern", [
+    ([1.0, -0.1, 1.0], r"lrs must be >= 0"),
+    ([1.0, np.nan, 1.0], r"lrs must be finite"),
+    ([1.0, np.inf, 1.0], r"lrs must be finite"),
+    (np.ones((2, 2, 2)), r"lrs must have shape"),
+    ([], r"lrs must have shape"),
+    ("abc", r"lrs must be an array"),
+])
+def test_bad_lrs(lrs, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        th.last_iterate_bound(lrs)
+
+
+@pytest.mark.parametrize("kw, pattern", [
+    ({"D": 0.0}, r"D must be a finite real number > 0"),
+    ({"G": -1.0}, r"G must be a finite real number > 0"),
+    ({"D": float("inf")}, r"D must be"),
+    ({"G": True}, r"G must be"),
+    ({"form": "approx"}, r"form must be one of"),
+])
+def test_bad_bound_args(kw, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        th.last_iterate_bound([1.0, 0.5], **kw)
+
+
+def test_bad_identity_args():
+    with pytest.raises(ValueError, match=r"q must have shape \(3,\)"):
+        th.identity_rhs([1.0, 1.0, 1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"w\[\.\.\., -1\]"):
+        th.identity_residual([1.0, 0.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"w must be >= 0"):
+        th.identity_rhs_exact([1, -1, 1], [0, 0, 0])
+    with pytest.raises(ValueError, match=r"same length"):
+        th.identity_rhs_exact([1, 1], [0])
+    with pytest.raises(ValueError, match=r"T must be an integer >= 1"):
+        th.identity_sympy(0)
+
+
+def test_bad_optimiser_and_closed_form_args():
+    with pytest.raises(ValueError, match=r"T must be an integer >= 2"):
+        th.optimal_schedule(1)
+    with pytest.raises(ValueError, match=r"init must have shape"):
+        th.optimal_schedule(5, init=np.ones(4))
+    with pytest.raises(ValueError, match=r"maxiter must be"):
+        th.optimal_schedule(5, maxiter=0)
+    with pytest.raises(ValueError, match=r"T must be integer"):
+        th.linear_noise_sum(0)
+    with pytest.raises(ValueError, match=r"T must be integer"):
+        th.linear_noise_sum(2.5)
+    with pytest.raises(ValueError, match=r"alpha must be"):
+        th.linear_noise_sum(5, alpha=0)
