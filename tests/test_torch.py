@@ -73,8 +73,9 @@ def test_linear_end_of_budget_is_zero_like_torch():
     assert np.all(theirs[50:] == 0.0) and S.linear(50, peak=PEAK)(np.arange(50, 60)).max() == 0.0
 
 
-def _train(model, opt, scheduler, steps, seed):
-    gen = torch.Generator().manual_seed(seed)
+def _train(model, opt, scheduler, steps, seed=None, gen=None):
+    """Train for ``steps`` on a seeded data stream (or continue ``gen``); return the LRs."""
+    gen = torch.Generator().manual_seed(seed) if gen is None else gen
     lrs = []
     for _ in range(steps):
         x = torch.randn(16, 4, generator=gen)
@@ -120,15 +121,7 @@ def test_resume_round_trip_is_exact(reset):
     gen_state = torch.Generator().manual_seed(1)  # replay the data stream to step k
     for _ in range(k):
         torch.randn(16, 4, generator=gen_state)
-    lrs = []
-    for _ in range(n - k):
-        x = torch.randn(16, 4, generator=gen_state)
-        loss = (model2(x) - x.sum(1, keepdim=True)).pow(2).mean()
-        opt2.zero_grad()
-        loss.backward()
-        opt2.step()
-        scheduler2.step()
-        lrs.append(opt2.param_groups[0]["lr"])
+    lrs = _train(model2, opt2, scheduler2, n - k, gen=gen_state)
     assert first + lrs == straight  # identical learning rates, bit for bit
     assert lrs == list(sched(np.arange(k + 1, n + 1)))
     for a, b in zip(final, model2.parameters()):
