@@ -121,6 +121,7 @@ def test_every_page_renders(browser, site):
     assert "intro.html" in pages and len(pages) >= 4
     problems, outside = [], set()
     page = browser.new_page()
+    page.set_default_timeout(120_000)  # a long page of maths takes a while on two cores
 
     def offline(route):  # the book must work without a network: block and record the rest
         if route.request.url.startswith(site):
@@ -139,11 +140,16 @@ def test_every_page_renders(browser, site):
             problems.append(f"{rel}: HTTP {None if resp is None else resp.status}")
             continue
         html = page.content()
-        if 'class="math' in html:  # the page has maths: MathJax must have typeset it
-            try:
-                page.wait_for_selector("mjx-container", timeout=15_000)
-            except Exception:
-                problems.append(f"{rel}: maths not rendered by MathJax")
+        if 'class="math' in html:  # the page has maths: MathJax must have typeset all of it
+            try:  # MathJax's own promise resolves when the whole page is typeset
+                typeset = page.evaluate(
+                    "() => window.MathJax.startup.promise.then("
+                    "() => document.querySelectorAll('mjx-container').length)")
+            except Exception as err:
+                typeset, _ = 0, problems.append(f"{rel}: MathJax did not start ({err})")
+            formulas = page.locator(".math").count()
+            if typeset < formulas:
+                problems.append(f"{rel}: MathJax typeset {typeset} of {formulas} formulas")
             if page.locator("mjx-merror").count():
                 problems.append(f"{rel}: MathJax reports a TeX error")
         broken = page.evaluate(
