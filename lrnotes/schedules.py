@@ -91,6 +91,13 @@ def _real(name: str, value, *, low=None, high=None, low_open=False, high_open=Fa
     return v
 
 
+def _positive_real(name: str, value) -> float:
+    """A finite real > 0 (shared by the theory modules)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < float(value) < math.inf):
+        raise ValueError(f"{name} must be a finite real number > 0, got {value!r}")
+    return float(value)
+
+
 def _lr(name: str, value) -> float:
     """A learning rate: finite and >= 0."""
     return _real(name, value, low=0.0)

@@ -35,6 +35,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .schedules import _positive_real  # one check, shared with the schedules
+
 __all__ = [
     "FORMS",
     "suffix_sums",
@@ -56,13 +58,6 @@ FORMS = ("full", "simplified")
 
 
 # --------------------------------------------------------------------------- checks
-def _positive_real(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a finite real number > 0, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite real number > 0, got {value!r}")
-    return value
 
 
 def _weights(name: str, w, *, last_positive: bool = True) -> np.ndarray:

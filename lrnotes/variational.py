@@ -45,6 +45,8 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
+
+from .schedules import _positive_real  # one check, shared with the schedules
 import sympy as sp
 from sympy.calculus.euler import euler_equations
 
@@ -87,13 +89,6 @@ RULES = ("midpoint", "right")
 
 
 # --------------------------------------------------------------------------- checks
-def _positive_real(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a finite real number > 0, got {value!r}")
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite real number > 0, got {value!r}")
-    return v
 
 
 def _int_at_least(name: str, value, low: int) -> int:
