@@ -1,6 +1,17 @@
-"""Small notebook helpers that also work outside the book (Colab, plain Jupyter)."""
+"""Small notebook helpers that also work outside the book (Colab, plain Jupyter).
+
+glue     record a value for the book's ``{glue:text}`` roles (falls back to printing)
+sci      a number in the book's prose format, ``4.9 × 10⁻¹⁴`` (never ``4.9e-14``)
+table    show a table (rows of cells, MyST maths allowed) as a rendered markdown table
+"""
 
 from __future__ import annotations
+
+import math
+import numbers
+from typing import Sequence
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def glue(name: str, value, display: bool = False):
@@ -15,3 +26,74 @@ def glue(name: str, value, display: bool = False):
         print(f"{name} = {value!r}")
         return None
     return _glue(name, value, display=display)
+
+
+class Text(str):
+    """A string that shows without quotes (its ``repr`` is itself), for glue."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def sci(x, digits: int = 2, *, plain_from: float = 1e-3, plain_to: float = 1e4) -> Text:
+    """Format a number for prose: ``sci(4.93e-14) == '4.9 × 10⁻¹⁴'``.
+
+    ``digits`` significant digits.  Numbers with ``plain_from <= |x| < plain_to`` are
+    written plainly (``0.0123``, ``1,234``); others as :math:`a \\times 10^{b}` with
+    Unicode superscripts, so the text needs no maths rendering.
+
+    Parameters
+    ----------
+    x : real number (finite)
+    digits : int >= 1
+    """
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(float(x)):
+        raise ValueError(f"x must be a finite real number, got {x!r}")
+    if isinstance(digits, bool) or not isinstance(digits, numbers.Integral) or digits < 1:
+        raise ValueError(f"digits must be an integer >= 1, got {digits!r}")
+    x = float(x)
+    if x == 0:
+        return Text("0")
+    if plain_from <= abs(x) < plain_to:
+        exp = math.floor(math.log10(abs(x)))
+        decimals = max(digits - 1 - exp, 0)
+        return Text(f"{x:,.{decimals}f}")
+    mantissa, exp = f"{x:.{digits - 1}e}".split("e")
+    exp = int(exp)
+    if mantissa.lstrip("-") == "1" and digits == 1:
+        return Text(("-" if x < 0 else "") + "10" + str(exp).translate(_SUPERSCRIPT))
+    return Text(f"{mantissa} × 10" + str(exp).translate(_SUPERSCRIPT))
+
+
+def table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = None):
+    """Show a table in the notebook and in the book (a markdown table, rendered as MyST).
+
+    Cells are converted with ``str``; they may contain inline maths (``$x^2$``).
+    ``align`` is one character per column, ``l``, ``c`` or ``r`` (default: first column
+    left, the others right).  Returns the IPython ``Markdown`` object that was shown
+    (its ``.data`` is the markdown text).
+    """
+    from IPython.display import Markdown, display
+
+    header = [str(h) for h in header]
+    n = len(header)
+    if n == 0:
+        raise ValueError("header must name at least one column")
+    rows = [[str(c) for c in r] for r in rows]
+    bad = [i for i, r in enumerate(rows) if len(r) != n]
+    if bad:
+        raise ValueError(f"every row must have {n} cells (like header); rows {bad} do not")
+    align = align or "l" + "r" * (n - 1)
+    if len(align) != n or set(align) - set("lcr"):
+        raise ValueError(f"align must be {n} characters from 'l', 'c', 'r', got {align!r}")
+    rule = {"l": ":---", "c": ":---:", "r": "---:"}
+
+    def esc(cell: str) -> str:
+        return cell.replace("|", "\\|")
+
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |",
+             "|" + "|".join(rule[a] for a in align) + "|"]
+    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    md = Markdown("\n".join(lines))
+    display(md)
+    return md

@@ -1,16 +1,26 @@
-"""Sphinx extension: serve MathJax from the build itself (the book needs no network),
-and drop duplicated <script> tags.
+"""Sphinx extension: the book works offline and looks like the book.
 
-Jupyter Book 1 points MathJax at a CDN.  This extension copies MathJax 3 from the
-``django-static-mathjax`` package (PyPI) into the build's ``_static/mathjax`` and
-points Sphinx's ``mathjax_path`` there.  The rendered book then shows its maths
-offline (in a classroom without internet, or in the headless-browser tests).
+- MathJax: Jupyter Book 1 points MathJax at a CDN.  This extension copies MathJax 3 from
+  the ``django-static-mathjax`` package (PyPI) into the build's ``_static/mathjax`` and
+  points Sphinx's ``mathjax_path`` there.  The rendered book then shows its maths
+  offline (in a classroom without internet, or in the headless-browser tests).
+- The "Open in Colab" badge at the top of every notebook links to Colab (that needs a
+  network, by nature), but its *image* is served from the build, not from Colab's site.
+- ``lrnotes.css``: wide maths and tables scroll inside their box with a visible
+  scrollbar; figures never exceed the column.
+- Duplicated ``<script>`` tags (a Jupyter Book 1 / Sphinx bug) are dropped.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
+
+#: The package's own static files (CSS, the Colab badge).
+STATIC = Path(__file__).parent / "_static"
+#: Where notebooks point their badge image; the build serves a copy instead.
+COLAB_BADGE_URL = "https://colab.research.google.com/assets/colab-badge.svg"
 
 #: What the TeX -> CommonHTML component loads; the rest of MathJax (SVG output,
 #: speech, the "full" bundles) is left out to keep the build small.
@@ -33,6 +43,7 @@ def mathjax_source() -> Path:
 
 def _config_inited(app, config):
     config.mathjax_path = "mathjax/tex-chtml.js"
+    config.html_static_path.append(str(STATIC))  # lrnotes.css and the Colab badge
 
 
 def _copy_mathjax(app, exception):
@@ -46,6 +57,18 @@ def _copy_mathjax(app, exception):
         else:
             d.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(s, d)
+
+
+def _local_badge(app, exception):
+    """Point every page's Colab badge image at the copy in ``_static`` (from :data:`STATIC`)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    static = Path(app.outdir) / "_static"
+    for page in Path(app.outdir).rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        if COLAB_BADGE_URL in html:
+            rel = os.path.relpath(static / "colab-badge.svg", page.parent).replace(os.sep, "/")
+            page.write_text(html.replace(COLAB_BADGE_URL, rel), encoding="utf-8")
 
 
 def _dedupe_scripts(app, env):
@@ -68,6 +91,8 @@ def _dedupe_scripts(app, env):
 
 def setup(app):
     app.connect("config-inited", _config_inited, priority=900)
+    app.add_css_file("lrnotes.css")
+    app.connect("build-finished", _local_badge)
     app.connect("env-updated", _dedupe_scripts)
     app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
