@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: book test setup unit notebooks book-test timings exercises clean
+.PHONY: book test setup lab unit notebooks book-test timings exercises clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ setup: $(STAMP)
 book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+## make lab: open the notebooks in JupyterLab (same set-up as make book)
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)"
 
 ## make test: every test: units, torch parity, properties, exercises, notebooks (nbval), book, browser
 test: setup unit notebooks book-test

@@ -3,6 +3,7 @@
 glue     record a value for the book's ``{glue:text}`` roles (falls back to printing)
 sci      a number in the book's prose format, ``4.9 × 10⁻¹⁴`` (never ``4.9e-14``)
 table    show a table (rows of cells, MyST maths allowed) as a rendered markdown table
+markdown_table  the same table as markdown text
 """
 
 from __future__ import annotations
@@ -70,11 +71,16 @@ def table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = N
 
     Cells are converted with ``str``; they may contain inline maths (``$x^2$``).
     ``align`` is one character per column, ``l``, ``c`` or ``r`` (default: first column
-    left, the others right).  Returns the IPython ``Markdown`` object that was shown
-    (its ``.data`` is the markdown text).
+    left, the others right).  Returns ``None`` (so that a cell ending in ``table(...)``
+    does not show it twice); :func:`markdown_table` gives the text.
     """
     from IPython.display import Markdown, display
 
+    display(Markdown(markdown_table(rows, header, align)))
+
+
+def markdown_table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = None) -> str:
+    """The markdown text of :func:`table` (same arguments)."""
     header = [str(h) for h in header]
     n = len(header)
     if n == 0:
@@ -94,6 +100,4 @@ def table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = N
     lines = ["| " + " | ".join(esc(h) for h in header) + " |",
              "|" + "|".join(rule[a] for a in align) + "|"]
     lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
-    md = Markdown("\n".join(lines))
-    display(md)
-    return md
+    return "\n".join(lines)

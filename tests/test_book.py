@@ -102,6 +102,9 @@ def browser(site):
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=_chromium(),
+            # Playwright hides scrollbars in headless mode; a reader's browser shows them,
+            # and the test of wide maths and tables checks that they are there.
+            ignore_default_args=["--hide-scrollbars"],
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )
@@ -116,51 +119,198 @@ def _pages() -> list[str]:
                   if "_static" not in p.parts and "_sources" not in p.parts and p.relative_to(HTML).as_posix() not in skip)
 
 
-def test_every_page_renders(browser, site):
-    pages = _pages()
-    assert "intro.html" in pages and len(pages) >= 4
-    problems, outside = [], set()
-    page = browser.new_page()
+def _toc():
+    """(pages, chapter_pages): every page named in _toc.yml, and the first page of each
+    chapter (the landing page first), as paths relative to the built HTML."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages, firsts = [toc["root"] + ".html"], [toc["root"] + ".html"]
+
+    def walk(entries, top):
+        for entry in entries or []:
+            if "file" in entry:
+                pages.append(entry["file"] + ".html")
+                if top:
+                    firsts.append(entry["file"] + ".html")
+            walk(entry.get("sections"), False)
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"), True)
+    walk(toc.get("chapters"), True)
+    return pages, firsts
+
+
+WIDTHS = (1280, 390)  # a laptop, and a phone
+
+# One measurement of a rendered page, in the browser (see the tests below for the rules).
+_REPORT_JS = r"""
+() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  const aRect = article.getBoundingClientRect();
+  const wide = [];
+  const boxes = new Set();
+  for (const el of article.querySelectorAll('mjx-container[display="true"], div.math, table')) {
+    let box = el;
+    if (el.tagName === 'TABLE') {
+      box = el.closest('.pst-scrollable-table-container, div.cell_output div.output') || el;
+    }
+    if (boxes.has(box)) continue;
+    boxes.add(box);
+    const over = box.scrollWidth - box.clientWidth;
+    const r = box.getBoundingClientRect();
+    const style = getComputedStyle(box);
+    const scrolls = ['auto', 'scroll'].includes(style.overflowX);
+    const bar = box.offsetHeight - box.clientHeight;   // a classic (visible) scrollbar takes room
+    const label = (el.tagName === 'TABLE' ? 'table: ' : 'maths: ') + el.textContent.trim().replace(/\s+/g, ' ').slice(0, 60);
+    if (over > 1 || r.right > aRect.right + 1) wide.push({label, over, scrolls, bar, outside: r.right - aRect.right});
+  }
+  const clone = article.cloneNode(true);
+  clone.querySelectorAll('pre, code, .highlight, mjx-container, script, style, .cell_input').forEach(n => n.remove());
+  const text = clone.textContent;
+  const raw = [];
+  const pipe = text.match(/\|\s*:?-{3,}/);
+  if (pipe) raw.push(pipe[0]);
+  const dollar = text.match(/\$[^$\s][^$]{0,80}\$/);
+  if (dollar) raw.push(dollar[0]);
+  if (/\{(glue|numref|doc|eq|prf:ref|cite)[^}]*\}`/.test(text)) raw.push('an unprocessed MyST role');
+  const figures = [];
+  for (const img of article.querySelectorAll('img')) {
+    if (img.src.includes('colab-badge') || img.closest('.sd-card, header, nav')) continue;
+    const fig = img.closest('figure');
+    const cap = fig && fig.querySelector('figcaption') ? fig.querySelector('figcaption').textContent.trim() : '';
+    figures.push({src: img.src.split('/').pop(), alt: img.alt || '', caption: cap,
+                  shown: img.getBoundingClientRect().width, natural: img.naturalWidth});
+  }
+  return {wide, raw, figures, pageWidth: document.documentElement.scrollWidth,
+          viewport: window.innerWidth};
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def rendered(browser, site):
+    """Visit every page in _toc.yml at both widths; measure it; screenshot chapter openers."""
+    pages, firsts = _toc()
+    shots = ROOT / "_build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    result = {"pages": pages, "reports": {}, "errors": [], "outside": set(), "status": {},
+              "typeset": {}, "shots": []}
+    page = browser.new_page(viewport={"width": WIDTHS[0], "height": 900})
     page.set_default_timeout(120_000)  # a long page of maths takes a while on two cores
 
     def offline(route):  # the book must work without a network: block and record the rest
-        if route.request.url.startswith(site):
+        url = route.request.url
+        if url.startswith(site) or url.startswith("data:"):
             return route.continue_()
-        if route.request.resource_type in ("script", "stylesheet", "font", "xhr", "fetch"):
-            outside.add(route.request.url)
+        result["outside"].add(url)
         return route.abort()
 
     page.route("**/*", offline)
-    errors, current = [], [""]
-    page.on("pageerror", lambda err: errors.append(f"{current[0]}: JavaScript error {err}"))
+    current = [""]
+    page.on("pageerror", lambda err: result["errors"].append(f"{current[0]}: JavaScript error {err}"))
     for rel in pages:
         current[0] = rel
+        page.set_viewport_size({"width": WIDTHS[0], "height": 900})
         resp = page.goto(site + rel, wait_until="load")
+        result["status"][rel] = None if resp is None else resp.status
         if resp is None or resp.status != 200:
-            problems.append(f"{rel}: HTTP {None if resp is None else resp.status}")
             continue
-        html = page.content()
-        if 'class="math' in html:  # the page has maths: MathJax must have typeset all of it
+        formulas = page.locator(".math").count()
+        typeset, error = 0, None
+        if formulas:
             try:  # MathJax's own promise resolves when the whole page is typeset
                 typeset = page.evaluate(
                     "() => window.MathJax.startup.promise.then("
                     "() => document.querySelectorAll('mjx-container').length)")
-            except Exception as err:
-                typeset, _ = 0, problems.append(f"{rel}: MathJax did not start ({err})")
-            formulas = page.locator(".math").count()
-            if typeset < formulas:
-                problems.append(f"{rel}: MathJax typeset {typeset} of {formulas} formulas")
-            if page.locator("mjx-merror").count():
-                problems.append(f"{rel}: MathJax reports a TeX error")
-        broken = page.evaluate(
-            "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
-        broken = [src for src in broken if src.startswith(site)]
-        if broken:
-            problems.append(f"{rel}: images that do not load: {broken}")
+            except Exception as err:  # noqa: BLE001 - reported by the test below
+                error = str(err)
+        result["typeset"][rel] = (typeset, formulas, page.locator("mjx-merror").count(), error)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.wait_for_timeout(150)  # let the layout settle
+            result["reports"][(rel, width)] = page.evaluate(_REPORT_JS)
+            if rel in firsts:
+                name = shots / f"{rel.replace('/', '_').removesuffix('.html')}_{width}.png"
+                page.screenshot(path=str(name), full_page=False)
+                result["shots"].append(name)
     page.close()
-    problems += errors
-    problems += [f"needs the network for {url}" for url in sorted(outside)]
+    return result
+
+
+def test_every_toc_page_loads_at_both_widths(rendered):
+    pages = rendered["pages"]
+    assert "intro.html" in pages and len(pages) >= 4
+    bad = [f"{rel}: HTTP {code}" for rel, code in rendered["status"].items() if code != 200]
+    assert not bad, "\n".join(bad)
+    assert set(rendered["reports"]) == {(rel, w) for rel in pages for w in WIDTHS}
+    sideways = [f"{rel} at {w} px: the page is {r['pageWidth']} px wide"
+                for (rel, w), r in rendered["reports"].items() if r["pageWidth"] > r["viewport"] + 1]
+    assert not sideways, "the page itself scrolls sideways:\n" + "\n".join(sideways)
+
+
+def test_maths_is_typeset_and_pages_run_without_errors(rendered):
+    problems = list(rendered["errors"])
+    for rel, (typeset, formulas, merror, error) in rendered["typeset"].items():
+        if error:
+            problems.append(f"{rel}: MathJax did not start ({error})")
+        elif typeset < formulas:
+            problems.append(f"{rel}: MathJax typeset {typeset} of {formulas} formulas")
+        if merror:
+            problems.append(f"{rel}: MathJax reports {merror} TeX error(s)")
     assert not problems, "\n".join(problems)
+
+
+def test_no_request_leaves_localhost(rendered):
+    assert not rendered["outside"], "the book needs the network for:\n" + "\n".join(sorted(rendered["outside"]))
+
+
+def test_wide_maths_and_tables_fit_or_scroll_visibly(rendered):
+    """At 1280 px nothing is wider than the column; on a phone, what is wider scrolls
+    inside its own box with a scrollbar that is always shown."""
+    problems = []
+    for (rel, width), report in rendered["reports"].items():
+        for item in report["wide"]:
+            where = f"{rel} at {width} px, {item['label']!r}"
+            if width >= 1000:
+                problems.append(f"{where}: {item['over']} px wider than the column")
+            elif item["outside"] > 1 or not item["scrolls"] or item["bar"] < 3:
+                problems.append(f"{where}: cut off (scrolls={item['scrolls']}, scrollbar {item['bar']} px)")
+    assert not problems, "\n".join(problems)
+
+
+def test_no_raw_markdown_in_rendered_text(rendered):
+    problems = [f"{rel}: {report['raw']}" for (rel, width), report in rendered["reports"].items()
+                if width == WIDTHS[0] and report["raw"]]
+    assert not problems, "raw markdown or maths shown as text:\n" + "\n".join(problems)
+
+
+def test_every_figure_is_captioned_described_and_legible(rendered):
+    problems = []
+    n = 0
+    for (rel, width), report in rendered["reports"].items():
+        if width != WIDTHS[0]:
+            continue
+        for fig in report["figures"]:
+            n += 1
+            where = f"{rel}: {fig['src']}"
+            if len(fig["caption"]) < 10:
+                problems.append(f"{where}: no caption")
+            alt = fig["alt"].strip()
+            if len(alt) < 15 or re.search(r"\.(svg|png|jpe?g)$|/|^image$", alt):
+                problems.append(f"{where}: alt text {alt!r} does not say what the figure shows")
+            if fig["natural"] and fig["shown"] < 0.97 * fig["natural"]:
+                problems.append(f"{where}: shrunk to {fig['shown']:.0f} of {fig['natural']} px "
+                                f"(its text becomes too small; draw it at most 7.2 in wide)")
+    assert n >= 3, "no figures found: the check would be empty"
+    assert not problems, "\n".join(problems)
+
+
+def test_screenshots_of_the_landing_page_and_every_chapter(rendered):
+    _, firsts = _toc()
+    assert len(rendered["shots"]) == len(firsts) * len(WIDTHS)
+    for path in rendered["shots"]:
+        assert path.is_file() and path.stat().st_size > 10_000, path
 
 
 def test_figures_are_shown(browser, site):
@@ -169,14 +319,14 @@ def test_figures_are_shown(browser, site):
     page.wait_for_url("**/intro.html")
     page.goto(site + "chapters/01-principles/01-schedule-gallery.html", wait_until="load")
     sizes = page.evaluate("Array.from(document.querySelectorAll('img')).map(i => i.naturalWidth)")
-    assert sum(w > 300 for w in sizes) >= 3, sizes  # the gallery's three figures
+    assert sum(w > 300 for w in sizes) >= 4, sizes  # the gallery's four figures
     shots = ROOT / "_build" / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(shots / "gallery.png"), full_page=False)
     # glued numbers landed in the prose (not the raw role)
     prose = " ".join(page.locator("main p").all_inner_texts())
     assert "{glue" not in prose
-    assert re.search(r"largest relative\s+difference over \d+ steps is \d\.\de-\d+", prose), prose[:2000]
+    assert re.search(r"largest relative\s+difference over [\d,]+ steps is \d\.\d × 10⁻[⁰¹²³⁴⁵⁶⁷⁸⁹]+", prose), prose[:2000]
     page.close()
 
 

@@ -145,3 +145,28 @@ def test_glued_names_are_defined():
         defined_f = [d for d in defined if "{" in d]
         missing = {u for u in used if u not in defined and not any(re.fullmatch(re.sub(r"\{[^}]*\}", ".+", d), u) for d in defined_f)}
         assert not missing, f"{nb.relative_to(ROOT)}: glued in prose but never glued in code: {missing}"
+
+
+def test_one_run_recipe_everywhere():
+    """README, the prerequisites page and the exercises page give the same way to run."""
+    recipe = (ROOT / "chapters" / "00-front" / "run-recipe.md").read_text().strip()
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- run-recipe", 1)[1].split("-->", 1)[1].split("<!-- end run-recipe -->", 1)[0]
+    assert block.strip() == recipe, "README's run recipe differs from chapters/00-front/run-recipe.md"
+    for page in ("chapters/00-front/prerequisites.md", "exercises/index.md", "intro.md"):
+        text = (ROOT / page).read_text()
+        assert re.search(r"```\{include\}\s+\S*run-recipe\.md", text), f"{page} does not include the run recipe"
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^lab: setup$", makefile, flags=re.M), "the recipe's `make lab` target is missing"
+
+
+def test_citation_agrees_with_the_book():
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    about = (ROOT / "chapters" / "appendix" / "about.md").read_text()
+    assert cff["title"] == config["title"]
+    assert cff["url"] == config["repository"]["url"] and cff["url"] in about
+    assert cff["version"] == tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert f"version   = {{{cff['version']}}}" in about
+    licence = (ROOT / "LICENSE").read_text()
+    assert "MIT License" in licence and "CC BY 4.0" in licence and _pyproject()["license"]["text"] == "MIT"
