@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+JOBS   ?= 2   # notebooks executed at once before a book build (lrnotes.book_exec)
 
 .PHONY: book test setup lab unit notebooks book-test timings exercises clean
 
@@ -15,8 +16,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
-## make book: build the HTML book, executing every notebook (cached: a warm rebuild runs nothing)
+## make book: build the HTML book, executing every notebook, $(JOBS) at a time, into the
+## build's cache first (a warm rebuild runs nothing)
 book: setup
+	$(BIN)/python -m lrnotes.book_exec --jobs $(JOBS)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
@@ -37,6 +40,7 @@ notebooks: setup
 timings: notebooks
 
 book-test: setup
+	$(BIN)/python -m lrnotes.book_exec --jobs $(JOBS)
 	$(PYTEST) -m book tests
 
 ## regenerate the student notebooks from exercises/solutions (never overwrites a student's edits)
