@@ -37,7 +37,7 @@ Contents
 --------
 schedules    constant, step_decay, inverse_sqrt, linear, polynomial, cosine, wsd
              (module ``closed``); sgdr, triangular (module ``cycles``, exact restarts)
-combinators  warmup, warmup_then, cooldown, floor, inv_t, sequence, retarget
+combinators  warmup, warmup_then, cooldown, shift, floor, inv_t, sequence, retarget
 torch        to_torch, ScheduleLR, reset_momentum, trace_torch (module ``adapter``)
 constants    COOLDOWNS, WARMUPS (shape names), DECAY_MODES, CLOCKS
 
@@ -66,7 +66,7 @@ from ._checks import (  # noqa: F401  (the checks are shared with the theory mod
 from ._core import Schedule, _ipow  # noqa: F401
 from .adapter import _schedule_lr_class, reset_momentum, to_torch, trace_torch
 from .closed import constant, cosine, inverse_sqrt, linear, polynomial, step_decay, wsd
-from .combinators import CLOCKS, cooldown, floor, inv_t, retarget, sequence, warmup, warmup_then
+from .combinators import CLOCKS, cooldown, floor, inv_t, retarget, sequence, shift, warmup, warmup_then
 from .cycles import DECAY_MODES, sgdr, triangular
 
 __all__ = [
@@ -86,6 +86,7 @@ __all__ = [
     "floor",
     "inv_t",
     "sequence",
+    "shift",
     "retarget",
     "ScheduleLR",
     "to_torch",

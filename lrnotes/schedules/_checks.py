@@ -55,14 +55,18 @@ def _lr(name: str, value) -> float:
 
 
 def _exact(value) -> Fraction:
-    """The exact rational a checked real stands for: ints and Fractions as they are,
-    a float as the decimal it prints as (``1.1`` is 11/10, not the binary 1.1000000000000000888).
+    """The exact rational a checked real stands for.
 
-    So a cycle boundary that the typed numbers put on an integer step is on it.
+    Ints and Fractions are taken as they are; a float as the nearest fraction with a
+    denominator of at most 10**6 (``Fraction(x).limit_denominator(10**6)``, within about
+    1e-12 of it): so a typed decimal is exact (``1.1`` is 11/10, not the binary
+    1.1000000000000000888) and so is a ratio computed in floating point (``4/3``,
+    ``36/37``).  A cycle boundary or a decay start that those numbers put on an integer
+    step is then exactly on it.
     """
     if isinstance(value, numbers.Rational):
         return Fraction(int(value.numerator), int(value.denominator))
-    return Fraction(repr(float(value)))
+    return Fraction(float(value)).limit_denominator(10**6)
 
 
 def _choice(name: str, value, allowed) -> str:

@@ -166,8 +166,9 @@ def wsd(
 
     The decay lasts ``decay_steps`` :math:`D` whole steps (HF ``get_wsd_schedule``'s
     ``num_decay_steps``), or :math:`D = fT` for ``decay_frac`` :math:`f \in (0, 1]`
-    (default 0.1).  :math:`fT` is computed exactly from the decimal ``f`` as typed, so
-    when it is a whole number the decay starts exactly on that step (``T * (1 - f)`` in
+    (default 0.1).  :math:`fT` is computed exactly, ``f`` read as the nearest fraction
+    with denominator at most :math:`10^6` (``0.07`` is 7/100, ``36/37`` is 36/37), so when
+    it is a whole number the decay starts exactly on that step (``T * (1 - f)`` in
     floating point can land just below it); when it is not, :math:`t_d` is fractional,
     as in the book's exercise.  HF's ``get_wsd_schedule(opt, W, D, T, warmup_type=w,
     decay_type=c, min_lr_ratio=r)`` is ``wsd(T, p, W, decay_steps=D, cooldown=c,

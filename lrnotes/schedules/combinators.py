@@ -156,6 +156,30 @@ def cooldown(inner: Schedule, steps: int, total: int | None = None, shape: str =
     )
 
 
+def shift(inner: Schedule, steps: int) -> Schedule:
+    r"""Start ``steps`` :math:`s` steps into a schedule: :math:`\eta_t = \text{inner}(t + s)`.
+
+    HF's ``get_cosine_with_min_lr_schedule_with_warmup_lr_rate`` is HF's cosine with
+    warmup one step early (its warmup starts at :math:`\eta_{\max}/W`):
+    ``shift(cosine(T, p, r*p, warmup=W), 1)``.  The budget shrinks by :math:`s`.
+    """
+    inner = _schedule_arg("inner", inner)
+    k = _int_at_least("steps", steps, 0)
+    if inner.total is not None and k >= inner.total:
+        raise ValueError(f"steps must be shorter than the budget: steps={k} >= total={inner.total}")
+
+    def restarts(upto):
+        return inner.restart_steps(upto + k) - k
+
+    return Schedule(
+        lambda t: inner(t + k),
+        name="shift",
+        params={"inner": inner, "steps": k},
+        total=None if inner.total is None else inner.total - k,
+        restarts=restarts if inner._restarts is not None else None,
+    )
+
+
 def floor(inner: Schedule, minimum: float) -> Schedule:
     r"""Never below ``minimum``: :math:`\eta_t = \max(\text{inner}(t), \eta_{\min})`."""
     inner = _schedule_arg("inner", inner)

@@ -5,15 +5,18 @@ Which cycle a step belongs to is decided exactly.  Cycle :math:`i` of SGDR start
 .. math:: S_i = \sum_{j<i} T_0 m^j = T_0\,\frac{m^i - 1}{m - 1} \quad (S_i = i\,T_0 \text{ for } m = 1),
 
 and its first integer step :math:`R_i = \lceil S_i \rceil` is the restart.  ``period``
-:math:`T_0` and ``mult`` :math:`m` are read as exact rationals (a float as the decimal
-it prints as, ``1.1`` = 11/10; a :class:`fractions.Fraction` as it is), and
+:math:`T_0` and ``mult`` :math:`m` are read as exact rationals (a float as the nearest
+fraction with denominator at most :math:`10^6`, so ``1.1`` is 11/10 and ``4/3`` is 4/3;
+a :class:`fractions.Fraction` as it is), and
 :math:`R_i` is computed in integer arithmetic.  An integer step :math:`t` is in cycle
 :math:`i` exactly when :math:`R_i \le t < R_{i+1}`.  (A logarithm in floating point,
 as timm and keras use, puts a restart that lands exactly on a step, such as
 :math:`43 \cdot 1.1^0 + 43` or :math:`10 + 13`, at the end of the previous cycle.)
 While the denominators of :math:`S_i` stay below :math:`2^{1024}` (for ``mult=1.1``,
 the first 300 cycles: past :math:`10^{12}` steps) this is exact; beyond that the starts
-are summed in float64, where :math:`S_i` can no longer be an integer.
+are summed in float64 (such an :math:`S_i` is far from an integer: for :math:`m = p/q`
+in lowest terms, :math:`S_i` is an integer only while :math:`q^{i-1}` divides the
+numerator of :math:`T_0`).
 """
 
 from __future__ import annotations
