@@ -6,7 +6,7 @@ with the exact call that made it, its dtype and the library versions.  The file 
 written by ``tests/peers/generate.py`` (which needs those libraries; the tests and the
 book do not) and read here.
 
-Contents: :func:`names`, :func:`curve`, :func:`info`, :func:`versions`.
+Contents: :func:`names`, :func:`curve`, :func:`info`, :func:`versions`, :func:`discrepancy`.
 """
 
 from __future__ import annotations
@@ -49,3 +49,20 @@ def versions() -> dict:
     """Versions of the libraries that made the curves, and the keras backend."""
     d = _data()
     return dict(d["versions"], python=d["python"], keras_backend=d["keras_backend"])
+
+
+def discrepancy(name: str, schedule, upto: int | None = None) -> float:
+    """Largest ``|lrnotes - peer|`` over the stored steps (the first ``upto`` of them), in
+    epsilons of the peer's dtype times the curve's peak.
+
+    ``schedule`` is evaluated in float64 and rounded to the peer's dtype first, so a
+    float32 peer is compared at float32 precision: 1 means one float32 epsilon
+    (:math:`2^{-23}`) of the peak for optax and keras, one float64 epsilon
+    (:math:`2^{-52}`) for HF, timm and torch.
+    """
+    theirs = curve(name)
+    if upto is not None:
+        theirs = theirs[:upto]
+    ours = np.asarray(schedule(np.arange(len(theirs))), dtype=theirs.dtype)
+    unit = float(np.finfo(theirs.dtype).eps) * float(theirs.max())
+    return float(np.max(np.abs(ours.astype(float) - theirs.astype(float))) / unit)

@@ -191,3 +191,12 @@ def test_stored_file_ships_with_the_package():
     data = config["tool"]["setuptools"]["package-data"]["lrnotes"]
     rel = peers.PATH.relative_to(ROOT / "lrnotes").as_posix()
     assert any(Path(rel).match(pattern) for pattern in data), (rel, data)
+
+
+def test_discrepancy_counts_epsilons_of_the_peak():
+    exact = peers.discrepancy("hf_linear_warmup", PARITY["hf_linear_warmup"])
+    assert exact < 1000
+    assert peers.discrepancy("keras_piecewise", PARITY["keras_piecewise"]) == 0.0
+    off = peers.discrepancy("keras_piecewise", PARITY["optax_piecewise"])  # one step early
+    assert off == pytest.approx(0.09 / (EPS32 * float(np.float32(P))), rel=1e-6)
+    assert peers.discrepancy("hf_cosine_warmup", S.cosine(1000, P, warmup=100), upto=1001) < 10
