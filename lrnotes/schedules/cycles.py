@@ -95,8 +95,10 @@ class _Cycles:
             count = (upto - 1) * b // a
             if self.limit is not None:
                 count = min(count, self.limit - 1)
-            i = np.arange(1, max(count, 0) + 1, dtype=object)
-            return np.array([-(-k * a // b) for k in i], dtype=int)
+            if count * a < 2**62:
+                i = np.arange(1, max(count, 0) + 1, dtype=np.int64)
+                return -((-i * a) // b)
+            return np.array([-(-k * a // b) for k in range(1, count + 1)], dtype=int)
         R, _, _ = self.table(float(upto))
         last = len(R) if self.limit is None else min(len(R), self.limit)
         return R[1:last].astype(int)
