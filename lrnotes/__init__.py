@@ -3,6 +3,7 @@
 Modules
 -------
 schedules   closed-form learning-rate schedules, combinators and the torch adapter
+peers       the stored learning-rate curves of HF, timm, optax, keras and torch
 plotting    the book's house style and schedule previews
 config      the quick/full scale switch and seeding
 variational the continuous budget problem (Euler–Lagrange, with sympy)

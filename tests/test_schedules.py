@@ -1,6 +1,7 @@
 """Unit and property tests of lrnotes.schedules (closed forms, combinators, errors)."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -19,6 +20,20 @@ def test_scalar_and_array_agree():
     arr = sched(np.arange(101))
     assert isinstance(sched(7), float)
     assert [sched(k) for k in range(101)] == list(arr)
+
+
+def test_numpy_scalar_power_is_not_array_power_here_but_ours_agree():
+    """Why the schedules avoid NumPy scalars and array powers (see lrnotes/schedules/_core.py).
+
+    On a machine whose NumPy uses SIMD loops for ``power`` (AVX-512 here) a NumPy scalar
+    power and an array power can differ by an ulp; elsewhere they agree.  Our step decay
+    and SGDR peak decay agree bit for bit either way."""
+    scalar, array = np.float64(0.8) ** np.float64(2.0), (np.array([0.8]) ** np.array([2.0]))[0]
+    assert abs(scalar - array) <= np.spacing(array)  # at most one ulp apart, on any machine
+    for sched in (S.step_decay(3, gamma=0.8), S.sgdr(7, mult=1.5, peak_decay=0.8),
+                  S.warmup(S.sgdr(30, mult=1.5, peak=0.05, floor=1e-4, peak_decay=0.8), steps=10)):
+        steps = np.arange(300)
+        assert [sched(int(k)) for k in steps] == list(sched(steps)), sched
 
 
 def test_linear_is_the_sources_alpha_form():
@@ -160,6 +175,31 @@ BAD = [
     (lambda: S.retarget(S.linear(100), at=100, total=200), "at"),
     (lambda: S.retarget(S.linear(100), at=50, total=50), "total"),
     (lambda: S.linear(10)(-1), "step"),
+    (lambda: S.polynomial(10, power=0), "power"),
+    (lambda: S.polynomial(10, power=-1.0), "power"),
+    (lambda: S.cosine(100, warmup=100), "warmup"),
+    (lambda: S.cosine(100, warmup=-1), "warmup"),
+    (lambda: S.linear(100, warmup=10, warmup_start=1.5), "start"),
+    (lambda: S.cosine(100, warmup=10, warmup_shape="exp"), "shape"),
+    (lambda: S.warmup(S.linear(100), steps=10, shape="exp"), "shape"),
+    (lambda: S.warmup_then(S.linear(100), steps=0), "steps"),
+    (lambda: S.warmup_then(S.linear(100), steps=5, start=-0.1), "start"),
+    (lambda: S.sgdr(0.5), "period"),
+    (lambda: S.sgdr(10, cycles=0), "cycles"),
+    (lambda: S.sgdr(10, decay_mode="both"), "decay_mode"),
+    (lambda: S.wsd(100, decay_steps=0), "decay_steps"),
+    (lambda: S.wsd(100, decay_steps=101), "decay_steps"),
+    (lambda: S.wsd(100, decay_frac=0.1, decay_steps=10), "decay_steps"),
+    (lambda: S.wsd(100, warmup=50, decay_steps=60), "decay_steps"),
+    (lambda: S.wsd(100, warmup=10, warmup_shape="exp"), "warmup_shape"),
+    (lambda: S.cooldown(S.inverse_sqrt(), steps=10), "total"),
+    (lambda: S.cooldown(S.linear(100), steps=101), "steps"),
+    (lambda: S.cooldown(S.linear(100), steps=0), "steps"),
+    (lambda: S.cooldown(S.linear(100), steps=10, shape="exp"), "shape"),
+    (lambda: S.cooldown(S.linear(100), steps=10, floor=-1), "floor"),
+    (lambda: S.shift(S.linear(100), steps=100), "steps"),
+    (lambda: S.shift(S.linear(100), steps=-1), "steps"),
+    (lambda: S.sequence([S.constant(), S.constant()], [5], clock="wall"), "clock"),
     (lambda: S.linear(10)(np.array([0.0, np.nan])), "step"),
 ]
 
@@ -177,6 +217,8 @@ def test_retarget_of_unbounded_schedule_raises():
 
 # ----------------------------------------------------------------- properties
 finite_lr = st.floats(min_value=0.0, max_value=10.0, allow_nan=False)
+#: multipliers whose cycle starts land on integer steps (the bug's home), and arbitrary floats
+MULTS = [1.0, 1.1, 1.2, 1.25, 1.3, 1.4, 1.5, 1.6, 1.75, 2.0, 2.5, 3.0]
 budget = st.integers(min_value=1, max_value=5000)
 
 
@@ -184,7 +226,8 @@ budget = st.integers(min_value=1, max_value=5000)
 def any_schedule(draw):
     total = draw(budget)
     peak = draw(st.floats(min_value=1e-6, max_value=10.0))
-    kind = draw(st.sampled_from(["const", "step", "isqrt", "lin", "cos", "sgdr", "tri", "wsd"]))
+    kind = draw(st.sampled_from(["const", "step", "isqrt", "lin", "cos", "sgdr", "tri", "wsd", "poly",
+                                 "sgdr2", "cool"]))
     if kind == "const":
         s = S.constant(peak)
     elif kind == "step":
@@ -199,12 +242,33 @@ def any_schedule(draw):
         s = S.sgdr(draw(st.integers(1, 300)), draw(st.floats(1.0, 3.0)), peak, 0.0, draw(st.floats(0.1, 1.0)))
     elif kind == "tri":
         s = S.triangular(draw(st.integers(1, 300)), 0.0, peak)
-    else:
+    elif kind == "wsd":
         w = draw(st.integers(0, total - 1))
         frac = draw(st.floats(0.01, 1.0)) * (total - w) / total
-        s = S.wsd(total, peak, w, max(frac, 1e-9), draw(st.sampled_from(S.COOLDOWNS)))
-    if draw(st.booleans()) and (s.total is None or s.total > 1):
-        s = S.warmup(s, draw(st.integers(1, (s.total - 1) if s.total else 100)), draw(st.floats(0, 1)))
+        s = S.wsd(total, peak, w, max(frac, 1e-9), draw(st.sampled_from(S.COOLDOWNS)),
+                  warmup_shape=draw(st.sampled_from(S.WARMUPS)), warmup_start=draw(st.floats(0, 1)))
+    elif kind == "poly":
+        s = S.polynomial(total, peak, draw(st.floats(0.0, 1.0)) * peak, draw(st.floats(0.1, 5.0)),
+                         warmup=draw(st.integers(0, total - 1)), warmup_shape=draw(st.sampled_from(S.WARMUPS)))
+    elif kind == "sgdr2":
+        s = S.sgdr(draw(st.sampled_from([1, 7, Fraction(1000, 3), 2.5, 43])), draw(st.sampled_from(MULTS)),
+                   peak, draw(st.floats(0.0, 1.0)) * peak, draw(st.floats(0.1, 1.0)),
+                   decay_mode=draw(st.sampled_from(S.DECAY_MODES)),
+                   cycles=draw(st.one_of(st.none(), st.integers(1, 8))), warmup=draw(st.integers(0, 50)))
+    else:
+        d = draw(st.integers(1, total))
+        s = S.cooldown(S.inverse_sqrt(peak, draw(st.floats(0.1, 1000))), steps=d, total=total,
+                       shape=draw(st.sampled_from(S.COOLDOWNS)), floor=draw(st.floats(0.0, 1.0)) * peak)
+    wrap = draw(st.sampled_from(["none", "warmup", "then", "shift", "abs"]))
+    if wrap == "warmup" and (s.total is None or s.total > 1):
+        s = S.warmup(s, draw(st.integers(1, (s.total - 1) if s.total else 100)), draw(st.floats(0, 1)),
+                     draw(st.sampled_from(S.WARMUPS)))
+    elif wrap == "then":
+        s = S.warmup_then(s, draw(st.integers(1, 100)), draw(st.floats(0, 1)), draw(st.sampled_from(S.WARMUPS)))
+    elif wrap == "shift" and (s.total is None or s.total > 1):
+        s = S.shift(s, draw(st.integers(0, (s.total - 1) if s.total else 100)))
+    elif wrap == "abs":
+        s = S.sequence([S.constant(peak), s], [draw(st.integers(1, 100))], clock="absolute")
     return s
 
 
@@ -249,3 +313,187 @@ def test_retarget_is_continuous_at_the_switch(sched, data):
     speed = (T_old - at) / (T_new - at)
     fine = sched(at + np.linspace(0, max(speed, 1e-9), 64))
     assert abs(new(at + 1) - new(at)) <= np.ptp(fine) + 1e-12
+
+
+@settings(max_examples=150, deadline=None)
+@given(any_schedule(), st.integers(1, 3000), st.data())
+def test_one_step_equals_the_same_step_in_any_array(sched, horizon, data):
+    """Bit for bit: a step evaluated alone (as the torch scheduler does), inside a whole
+    array, or inside a shuffled slice of it gives the same float (see _core.py for why)."""
+    steps = np.arange(horizon)
+    whole = sched(steps)
+    picks = data.draw(st.lists(st.integers(0, horizon - 1), min_size=1, max_size=20))
+    assert [sched(int(k)) for k in picks] == list(whole[picks]), sched
+    perm = np.random.default_rng(horizon).permutation(horizon)[: min(horizon, 37)]
+    np.testing.assert_array_equal(sched(steps[perm]), whole[perm])
+
+
+# ----------------------------------------------------------------- SGDR restarts, exactly
+def _exact_cycles(period, mult, upto):
+    """Cycle starts S_i (exact rationals, the decimals as typed) and lengths, up to upto."""
+    T0 = Fraction(period) if isinstance(period, (int, Fraction)) else Fraction(repr(period))
+    m = Fraction(float(mult)).limit_denominator(10**6)  # as lrnotes reads a float
+    starts, lengths, S_i, L_i = [Fraction(0)], [T0], Fraction(0), T0
+    while starts[-1] < upto:
+        S_i, L_i = S_i + L_i, L_i * m
+        starts.append(S_i)
+        lengths.append(L_i)
+    return starts, lengths
+
+
+def test_issue_examples_restart_at_the_peak():
+    assert S.sgdr(43, mult=1.1)(43) == 1.0
+    assert S.sgdr(10, mult=1.3)(23) == 1.0
+    assert 23 in S.sgdr(10, mult=1.3).restart_steps(30)
+    assert S.sgdr(3, mult=4 / 3)(7) == 1.0  # a ratio computed in floating point: 3 + 4
+    assert S.wsd(37, warmup=1, decay_frac=36 / 37)(1) == 1.0
+
+
+def test_scan_of_integer_restarts_all_have_the_peak():
+    """The issue's scan: periods 1-60 x 12 multipliers; every cycle start that lands exactly
+    on an integer step (by exact rationals) is listed and has the peak; the step before,
+    the end of the previous cycle, has not."""
+    checked = 0
+    for period in range(1, 61):
+        for mult in MULTS:
+            sched = S.sgdr(period, mult=mult, peak=1.0, floor=0.0)
+            upto = 3000
+            restarts = set(sched.restart_steps(upto))
+            starts, lengths = _exact_cycles(period, mult, upto)
+            for s_i, before in zip(starts[1:], lengths):
+                if s_i.denominator == 1 and s_i < upto:
+                    r = int(s_i)
+                    assert r in restarts and sched(r) == 1.0, (period, mult, r)
+                    # r - 1 ends the cycle before (when that cycle has two steps or more)
+                    assert before < 2 or sched(r - 1) < 1.0, (period, mult, r)
+                    checked += 1
+    assert checked > 1500
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(st.integers(1, 60), st.sampled_from([Fraction(1000, 3), Fraction(7, 2), 2.5, 12.5])),
+    st.one_of(st.sampled_from(MULTS), st.floats(1.0, 3.0)),
+    st.sampled_from([1.0, 1.0, 0.9, 0.5, 0.1]),
+    st.sampled_from(S.DECAY_MODES),
+    st.one_of(st.none(), st.integers(1, 12)),
+)
+def test_every_listed_restart_has_its_cycles_peak(period, mult, decay, mode, cycles):
+    """For each step r that restart_steps lists, r is the first integer step of cycle i
+    (exact rationals) and sched(r) is that cycle's value at its start position r - S_i < 1:
+    exactly the cycle's peak when the cycle starts on r.  The step r - 1 belongs to cycle
+    i - 1, at most one step before its end; with no peak decay it is strictly lower."""
+    peak, lo, upto = 1.0, 0.05, 2500
+    sched = S.sgdr(period, mult, peak, lo, decay, decay_mode=mode, cycles=cycles)
+    starts, lengths = _exact_cycles(period, mult, upto)
+    expected = [math.ceil(s) for s in starts[1:] if math.ceil(s) < upto]
+    if cycles is not None:
+        expected = expected[: cycles - 1]
+    listed = [int(x) for x in sched.restart_steps(upto)]
+    assert listed == expected
+
+    def top(i):  # the cycle's peak
+        return lo + (peak - lo) * decay**i if mode == "amplitude" else lo + (peak * decay**i - lo)
+
+    def value(i, t):  # reference value of step t in cycle i
+        x = float((t - starts[i]) / lengths[i])
+        return lo + (top(i) - lo) * 0.5 * (1 + math.cos(math.pi * x))
+
+    for i, r in enumerate(listed, start=1):
+        assert 0 <= r - starts[i] < 1 and starts[i - 1] <= r - 1 < starts[i]
+        assert sched(r) == pytest.approx(value(i, r), rel=1e-12, abs=1e-15)
+        if starts[i] == r:
+            assert sched(r) == pytest.approx(top(i), rel=1e-15)
+        assert sched(r - 1) == pytest.approx(value(i - 1, r - 1), rel=1e-12, abs=1e-15)
+        assert r - 1 - starts[i - 1] >= lengths[i - 1] - 1
+        if decay == 1.0 and starts[1] >= 2:
+            assert sched(r - 1) < sched(r)
+    if cycles is not None and sched.total is not None:
+        assert sched(sched.total) == lo and sched(sched.total + 50) == lo
+
+
+def test_sgdr_cycle_limit_and_peak_decay_mode():
+    sched = S.sgdr(100, mult=2, peak=1.0, floor=0.1, peak_decay=0.5, decay_mode="peak", cycles=3)
+    assert sched.total == 700 and list(sched.restart_steps(2000)) == [100, 300]
+    assert [sched(t) for t in (0, 100, 300)] == [1.0, 0.5, 0.25]   # the peak itself halves
+    amp = S.sgdr(100, mult=2, peak=1.0, floor=0.1, peak_decay=0.5, cycles=3)
+    assert [amp(t) for t in (0, 100, 300)] == pytest.approx([1.0, 0.55, 0.325])  # the swing halves
+    assert sched(699) == pytest.approx(0.1, abs=1e-4) and sched(700) == 0.1 == sched(5000)
+
+
+def test_retarget_keeps_restarts_at_the_peak():
+    inner = S.sequence([S.sgdr(10, mult=1.3), S.linear(70)], boundaries=[35])  # restarts 10, 23
+    new = S.retarget(inner, at=12, total=(inner.total - 12) * 3 + 12)        # the rest 3x slower
+    assert list(new.restart_steps(new.total)) == [10, 45]
+    assert new(45) == inner(23) == 1.0
+
+
+# ----------------------------------------------------------------- new pieces
+def test_polynomial_matches_its_formula_and_linear():
+    t = np.arange(0, 130)
+    np.testing.assert_allclose(S.polynomial(100, 2.0, 0.1, 2.0)(t),
+                               0.1 + 1.9 * (1 - np.minimum(t, 100) / 100) ** 2, rtol=1e-14)
+    np.testing.assert_allclose(S.polynomial(100, 2.0, 0.0, 1.0)(t), S.linear(100, 2.0)(t), rtol=1e-14)
+    np.testing.assert_allclose(S.polynomial(100, 1.0, 0.0, 0.5)(t), np.sqrt(1 - np.minimum(t, 100) / 100))
+
+
+@pytest.mark.parametrize("shape", S.WARMUPS)
+def test_warmup_shapes_run_from_start_to_target(shape):
+    W = 40
+    for sched in (S.warmup(S.constant(2.0), W, start=0.25, shape=shape),
+                  S.warmup_then(S.constant(2.0), W, start=0.25, shape=shape)):
+        lrs = sched(np.arange(W + 5))
+        assert lrs[0] == 0.5 and lrs[W] == 2.0 and np.all(np.diff(lrs) >= 0)
+    mid = S.warmup(S.constant(1.0), 100, shape=shape)(50)
+    assert mid == pytest.approx(0.5 if shape != "sqrt" else 1 - math.sqrt(0.5))
+
+
+def test_warmup_then_starts_the_decay_after_the_warmup():
+    hf = S.cosine(1000, 1.0, warmup=100)
+    assert hf.total == 1000 and hf(100) == 1.0 and hf(1000) == 0.0
+    assert hf(550) == pytest.approx(0.5)  # half-way through the T - W decay steps
+    chained = S.warmup(S.cosine(1000, 1.0), 100)  # torch ChainedScheduler: decay began at 0
+    assert chained(100) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.1)))
+    keras = S.warmup_then(S.cosine(1000, 1.0), 100)  # keras: decay_steps after the warmup
+    assert keras.total == 1100 and keras(1100) == 0.0
+    assert list(S.warmup_then(S.sgdr(10), 5).restart_steps(40)) == [15, 25, 35]
+
+
+def test_cooldown_on_inverse_sqrt():
+    inner = S.inverse_sqrt(1.0, offset=100)
+    sched = S.cooldown(inner, steps=200, total=1000, shape="linear", floor=0.01)
+    t = np.arange(1100)
+    np.testing.assert_array_equal(sched(t[:800]), inner(t[:800]))
+    np.testing.assert_allclose(sched(t[800:1000]), 0.01 + (inner(t[800:1000]) - 0.01) * (1000 - t[800:1000]) / 200)
+    assert sched(1000) == 0.01 == sched(1099) and sched.total == 1000
+    assert np.all(np.diff(sched(t)) <= 0)
+
+
+def test_shift_and_absolute_clock():
+    base = S.cosine(100, warmup=10)
+    np.testing.assert_array_equal(S.shift(base, 3)(np.arange(50)), base(np.arange(3, 53)))
+    seq = S.sequence([S.constant(0.5), S.cosine(100)], [20], clock="absolute")
+    assert seq(19) == 0.5 and seq(20) == S.cosine(100)(20) and seq.total == 100
+    rel = S.sequence([S.constant(0.5), S.cosine(100)], [20])
+    assert rel(20) == 1.0 and rel.total == 120
+    cyc = S.sequence([S.constant(0.5), S.sgdr(10)], [25], clock="absolute")
+    assert list(cyc.restart_steps(50)) == [30, 40]
+
+
+def test_wsd_decay_starts_on_the_whole_step():
+    """T * (1 - f) in floating point can land just below t_d = T - fT (e.g. T=100, f=0.07:
+    93.00000000000001 or 92.99999999999999); computed exactly, the decay starts on the step."""
+    bad_float = 0
+    for T in range(10, 400):
+        for pct in range(1, 100):
+            f = pct / 100
+            if (pct * T) % 100:
+                continue
+            td = T - pct * T // 100
+            bad_float += T * (1 - f) != td
+            sched = S.wsd(T, peak=1.0, decay_frac=f, cooldown="sqrt")
+            assert sched(td) == 1.0 and sched(td + 1) == 1 - math.sqrt(1 / (T - td))
+    assert bad_float > 0  # the floating-point decay start would have been off somewhere
+    a = S.wsd(1000, 0.5, 100, decay_steps=300, cooldown="cosine")
+    b = S.wsd(1000, 0.5, 100, 0.3, "cosine")
+    np.testing.assert_array_equal(a(np.arange(1100)), b(np.arange(1100)))

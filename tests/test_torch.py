@@ -1,6 +1,7 @@
 """lrnotes schedules against torch's built-in schedulers, and the torch adapter."""
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,3 +185,32 @@ def test_to_torch_rejects_non_schedule():
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     with pytest.raises(ValueError, match="schedule"):
         S.to_torch(opt, lambda t: 1.0)
+
+
+def test_momentum_reset_at_exact_restarts_non_integer_mult():
+    """sgdr(43, mult=1.1) restarts at 43 (and sgdr(10, 1.3) at 23) with the peak: momentum is
+    reset exactly there, where the learning rate jumps back up (not at the floor)."""
+    for sched, steps in ((S.sgdr(43, mult=1.1, peak=0.05), 400), (S.sgdr(10, mult=1.3, peak=0.05), 200)):
+        model, opt, scheduler = _fresh(sched, reset=True)
+        lrs = _train(model, opt, scheduler, steps, seed=4)   # lrs[k] is the LR of update k + 1
+        expected = list(sched.restart_steps(steps + 1))
+        assert scheduler.momentum_resets == expected and expected[:2] in ([43, 91], [10, 23])
+        for r in expected:
+            assert lrs[r - 1] == sched(r) and lrs[r - 1] > lrs[r - 2]  # the LR jumped back up at r
+
+
+def test_readme_example_runs_and_is_hf_cosine_with_warmup():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    ns = {}
+    exec(code, ns)  # noqa: S102 - our own README
+    first = ns["S"].cosine(total=10_000, peak=3e-4, floor=3e-5, warmup=500)
+    assert "warmup=500" in code and "S.warmup(" not in code
+    # HF's cosine with warmup (base lr 3e-4, min_lr 3e-5): linear from 0 over 500 steps,
+    # then the cosine over the remaining 9,500 steps
+    t = np.arange(10_001)
+    hf = np.where(t < 500, 3e-4 * t / 500,
+                  3e-5 + (3e-4 - 3e-5) * 0.5 * (1 + np.cos(np.pi * np.clip(t - 500, 0, 9500) / 9500)))
+    np.testing.assert_allclose(first(t), hf, rtol=1e-12, atol=1e-18)
+    np.testing.assert_array_equal(ns["lrs"], first(np.arange(10_000)))
+    assert isinstance(ns["scheduler"], torch.optim.lr_scheduler.LRScheduler)

@@ -1,0 +1,215 @@
+r"""Closed-form schedules with no cycles: constant, step decay, inverse square root,
+linear, polynomial, cosine and warmup–stable–decay.
+
+Every schedule with a ``warmup=`` keyword runs that warmup *before* it, the HF/optax
+way (see :func:`~lrnotes.schedules.combinators.warmup_then`): ``cosine(T, p, warmup=W)``
+is HF's ``get_cosine_schedule_with_warmup(opt, W, T)`` with base LR ``p``, the cosine
+spanning the ``T - W`` steps after the warmup.  ``warmup_start`` is the factor of the
+peak at which the ramp starts, and ``warmup_shape`` its shape (``"linear"``,
+``"cosine"``, ``"sqrt"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import COOLDOWNS, WARMUPS, _choice, _exact, _int_at_least, _lr, _real
+from ._core import Schedule, _cool, _ipow, _warm
+from .combinators import _with_warmup
+
+
+def constant(value: float = 1.0, *, warmup: int = 0, warmup_start: float = 0.0,
+             warmup_shape: str = "linear") -> Schedule:
+    r"""Constant: :math:`\eta_t = \eta` (after an optional warmup: HF
+    ``get_constant_schedule_with_warmup``)."""
+    value = _lr("value", value)
+
+    def build(_):
+        return Schedule(lambda t: np.full_like(t, value), name="constant", params={"value": value})
+
+    return _with_warmup(build, None, warmup, warmup_start, warmup_shape)
+
+
+def step_decay(step_size: int, gamma: float = 0.1, peak: float = 1.0) -> Schedule:
+    r"""Step decay (torch ``StepLR``): :math:`\eta_t = \eta_{\max}\,\gamma^{\lfloor t/s \rfloor}`."""
+    s = _int_at_least("step_size", step_size, 1)
+    gamma = _real("gamma", gamma, low=0.0, high=1.0, low_open=True)
+    peak = _lr("peak", peak)
+    return Schedule(
+        lambda t: peak * _ipow(gamma, np.floor(t / s)),
+        name="step_decay",
+        params={"step_size": s, "gamma": gamma, "peak": peak},
+    )
+
+
+def inverse_sqrt(peak: float = 1.0, offset: float = 1.0, *, warmup: int = 0, warmup_start: float = 0.0,
+                 warmup_shape: str = "linear") -> Schedule:
+    r"""Inverse square root: :math:`\eta_t = \eta_{\max}\sqrt{t_0/(t + t_0)}`.
+
+    With ``offset`` :math:`t_0 = 1` this is the theory's :math:`\eta_k = \eta_{\max}/\sqrt{k}`.
+    With ``warmup=W`` it starts after the warmup: HF's
+    ``get_inverse_sqrt_schedule(opt, W, timescale)`` is ``inverse_sqrt(p, offset=timescale,
+    warmup=W)`` (HF's default timescale is ``W``, or 10,000 without warmup), and timm's
+    ``rsqrt`` stable phase is ``inverse_sqrt(p, offset=stable_timescale)``.
+    """
+    peak = _lr("peak", peak)
+    t0 = _real("offset", offset, low=0.0, low_open=True)
+
+    def build(_):
+        return Schedule(lambda t: peak * np.sqrt(t0 / (t + t0)), name="inverse_sqrt",
+                        params={"peak": peak, "offset": t0})
+
+    return _with_warmup(build, None, warmup, warmup_start, warmup_shape)
+
+
+def linear(total: int, peak: float = 1.0, end: float = 0.0, *, warmup: int = 0, warmup_start: float = 0.0,
+           warmup_shape: str = "linear") -> Schedule:
+    r"""Linear decay (torch ``PolynomialLR``, power 1):
+
+    .. math:: \eta_t = \eta_{\max} + (\eta_{\text{end}} - \eta_{\max})\,\min(t, T)/T.
+
+    With ``end=0``, update :math:`k = t+1` gets :math:`\eta_{\max}(T+1-k)/T`, the sources'
+    :math:`\alpha(1 - k/(T+1))` with :math:`\alpha = \eta_{\max}(T+1)/T`.  With
+    ``warmup=W`` the line spans the ``T - W`` steps after the warmup: HF's
+    ``get_linear_schedule_with_warmup(opt, W, T)``.
+    """
+    T = _int_at_least("total", total, 1)
+    peak, end = _lr("peak", peak), _lr("end", end)
+
+    def build(n):
+        return Schedule(
+            lambda t: peak * (1.0 - np.minimum(t, n) / n) + end * (np.minimum(t, n) / n),
+            name="linear", params={"total": n, "peak": peak, "end": end}, total=n,
+        )
+
+    return _with_warmup(build, T, warmup, warmup_start, warmup_shape)
+
+
+def polynomial(total: int, peak: float = 1.0, end: float = 0.0, power: float = 1.0, *, warmup: int = 0,
+               warmup_start: float = 0.0, warmup_shape: str = "linear") -> Schedule:
+    r"""Polynomial decay of any power (torch ``PolynomialLR``, optax ``polynomial_schedule``):
+
+    .. math:: \eta_t = \eta_{\text{end}} + (\eta_{\max} - \eta_{\text{end}})
+              \bigl(1 - \min(t, T)/T\bigr)^{\kappa}, \qquad \kappa > 0.
+
+    ``power`` :math:`\kappa = 1` is :func:`linear`; :math:`\kappa = 2` decays fast and
+    lands softly.  With ``warmup=W`` it spans the ``T - W`` steps after the warmup: HF's
+    ``get_polynomial_decay_schedule_with_warmup(opt, W, T, lr_end, power)``.
+    """
+    T = _int_at_least("total", total, 1)
+    peak, end = _lr("peak", peak), _lr("end", end)
+    k = _real("power", power, low=0.0, low_open=True)
+    whole = float(k).is_integer() and k <= 64
+
+    def build(n):
+        def fn(t):
+            rest = 1.0 - np.minimum(t, n) / n
+            if whole:  # exact repeated products: the same bits on every path
+                f = np.ones_like(rest)
+                for _ in range(int(k)):
+                    f = f * rest
+            else:
+                f = np.power(rest, k)
+            return (peak - end) * f + end
+
+        return Schedule(fn, name="polynomial", params={"total": n, "peak": peak, "end": end, "power": k}, total=n)
+
+    return _with_warmup(build, T, warmup, warmup_start, warmup_shape)
+
+
+def cosine(total: int, peak: float = 1.0, floor: float = 0.0, *, warmup: int = 0, warmup_start: float = 0.0,
+           warmup_shape: str = "linear") -> Schedule:
+    r"""Cosine annealing (torch ``CosineAnnealingLR`` for :math:`t \le T`):
+
+    .. math:: \eta_t = \eta_{\min} + \tfrac12(\eta_{\max}-\eta_{\min})
+              \bigl(1 + \cos(\pi \min(t, T)/T)\bigr).
+
+    It stays at :math:`\eta_{\min}` after ``T`` (torch's recursion and HF's lambda climb
+    back up instead).  With ``warmup=W`` the cosine spans the ``T - W`` steps after the
+    warmup: HF's ``get_cosine_schedule_with_warmup(opt, W, T)`` and optax's
+    ``warmup_cosine_decay_schedule(s*p, p, W, T, floor)``.  keras's ``CosineDecay`` counts
+    its ``decay_steps`` *after* the warmup: ``cosine(W + D, p, warmup=W)``.
+    """
+    T = _int_at_least("total", total, 1)
+    peak, lo = _lr("peak", peak), _lr("floor", floor)
+
+    def build(n):
+        return Schedule(
+            lambda t: lo + 0.5 * (peak - lo) * (1.0 + np.cos(np.pi * np.minimum(t, n) / n)),
+            name="cosine", params={"total": n, "peak": peak, "floor": lo}, total=n,
+        )
+
+    return _with_warmup(build, T, warmup, warmup_start, warmup_shape)
+
+
+def wsd(
+    total: int,
+    peak: float = 1.0,
+    warmup: int = 0,
+    decay_frac: float | None = None,
+    cooldown: str = "linear",
+    floor: float = 0.0,
+    *,
+    decay_steps: int | None = None,
+    warmup_start: float = 0.0,
+    warmup_shape: str = "linear",
+) -> Schedule:
+    r"""Warmup–stable–decay.
+
+    A warmup over ``warmup`` :math:`W` steps (from ``warmup_start`` times the peak, of
+    ``warmup_shape`` :math:`w`), then :math:`\eta_{\max}` until the decay starts at
+    :math:`t_d = T - D`, then a cooldown to ``floor`` at :math:`t = T`, with progress
+    :math:`p = (t - t_d)/D`:
+
+    .. math:: \eta_t = \eta_{\min} + (\eta_{\max}-\eta_{\min})\,c(p), \quad
+              c(p) \in \{1-p,\ \tfrac12(1+\cos\pi p),\ 1-\sqrt{p}\}.
+
+    The decay lasts ``decay_steps`` :math:`D` whole steps (HF ``get_wsd_schedule``'s
+    ``num_decay_steps``), or :math:`D = fT` for ``decay_frac`` :math:`f \in (0, 1]`
+    (default 0.1).  :math:`fT` is computed exactly, ``f`` read as the nearest fraction
+    with denominator at most :math:`10^6` (``0.07`` is 7/100, ``36/37`` is 36/37), so when
+    it is a whole number the decay starts exactly on that step (``T * (1 - f)`` in
+    floating point can land just below it); when it is not, :math:`t_d` is fractional,
+    as in the book's exercise.  HF's ``get_wsd_schedule(opt, W, D, T, warmup_type=w,
+    decay_type=c, min_lr_ratio=r)`` is ``wsd(T, p, W, decay_steps=D, cooldown=c,
+    floor=r*p, warmup_start=r, warmup_shape=w)`` (HF's ``"1-sqrt"`` is ``"sqrt"``).
+    """
+    T = _int_at_least("total", total, 1)
+    peak, lo = _lr("peak", peak), _lr("floor", floor)
+    W = _int_at_least("warmup", warmup, 0)
+    if W >= T:
+        raise ValueError(f"warmup must be shorter than the budget: warmup={W} >= total={T}")
+    cooldown = _choice("cooldown", cooldown, COOLDOWNS)
+    warmup_shape = _choice("warmup_shape", warmup_shape, WARMUPS)
+    s = _real("warmup_start", warmup_start, low=0.0, high=1.0)
+    if decay_steps is not None:
+        if decay_frac is not None:
+            raise ValueError("give decay_frac or decay_steps, not both")
+        D = _int_at_least("decay_steps", decay_steps, 1)
+        if D > T:
+            raise ValueError(f"decay_steps must be in [1, total={T}], got {D}")
+        name, D = "decay_steps", _exact(D)
+    else:
+        f = _real("decay_frac", 0.1 if decay_frac is None else decay_frac, low=0.0, high=1.0, low_open=True)
+        name, D = "decay_frac", _exact(f) * T
+    if T - D < W:
+        raise ValueError(
+            f"the decay ({name}: {float(D):g} steps) must fit after the warmup "
+            f"({W} steps) within total={T}: need {name} <= {(T - W) / (T if name == 'decay_frac' else 1):g}"
+        )
+    t_decay, length = float(T - D), float(D)
+
+    def fn(t):
+        out = lo + (peak - lo) * _cool(cooldown, np.clip((t - t_decay) / length, 0.0, 1.0))
+        if W > 0:
+            up = t < W
+            out[up] = peak * (s + (1.0 - s) * _warm(warmup_shape, t[up] / W))
+        return out
+
+    return Schedule(
+        fn,
+        name="wsd",
+        params={"total": T, "peak": peak, "warmup": W, "decay_steps": int(D) if D.denominator == 1 else float(D), "cooldown": cooldown, "floor": lo,
+                "warmup_start": s, "warmup_shape": warmup_shape},
+        total=T,
+    )
