@@ -443,7 +443,11 @@ class Multiscale(Landscape):
 
     @property
     def minima(self) -> np.ndarray:
-        """The global minimiser, shape ``(1, dim)`` (the 1-D local minima: ``minima_1d``)."""
+        """Local minima, lowest first: for ``dim = 1`` all of them in the search interval,
+        shape ``(k, 1)``; for ``dim > 1`` only the global one, shape ``(1, dim)`` (the local
+        minima are the points whose every coordinate is in ``minima_1d``)."""
+        if self.dim == 1:
+            return self.minima_1d[:, None].copy()
         return np.full((1, self.dim), self.minima_1d[0])
 
     @property

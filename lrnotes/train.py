@@ -36,10 +36,11 @@ default_device    "cuda" in full mode when available, else "cpu"
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
-from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -47,7 +48,7 @@ import torch.nn.functional as F
 
 from . import config
 from . import schedules as S
-from .models import DATA, BatchedMLP, derive_seed, mlp, stacked_losses
+from .models import ACTIVATIONS, DATA, BatchedMLP, derive_seed, mlp, stacked_losses
 from .schedules import _int_at_least, _real
 
 __all__ = ["OPTIMIZERS", "ScheduledAdam", "TrainResult", "Trainer", "train", "train_sequential",
@@ -176,7 +177,6 @@ class TrainResult:
     test_loss: np.ndarray
     test_acc: np.ndarray
     seconds: float = 0.0
-    extra: dict = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
@@ -283,8 +283,8 @@ class _Config:
         hidden = [hidden] if isinstance(hidden, int) else list(hidden)
         self.sizes = [int(data.x_train.shape[1])] + [_int_at_least(f"hidden[{i}]", h, 1)
                                                       for i, h in enumerate(hidden)] + [int(data.n_classes)]
-        if activation not in ("relu", "tanh"):
-            raise ValueError(f"activation must be 'relu' or 'tanh', got {activation!r}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
         self.activation = activation
         self.batch_size = _int_at_least("batch_size", batch_size, 1)
         self.clip_norm = None if clip_norm is None else _real("clip_norm", clip_norm, low=0.0, low_open=True)
@@ -477,7 +477,7 @@ class Trainer:
         return self.result()
 
     def _loop(self, start, n, evals, progress, models, opts, scheds, params, losses, norms, lrs):
-        cfg, M = self.cfg, len(self.cfg.seeds)
+        cfg, G, M = self.cfg, len(models), len(self.cfg.seeds)
         x_all, y_all = cfg.data.x_train, cfg.data.y_train
         for i in _progress(range(n), n, progress, "training"):
             t = start + i
@@ -486,21 +486,23 @@ class Trainer:
             idx = self.sampler.next()
             x, y = x_all[idx], y_all[idx]
             for opt in opts:
-                opt.zero_grad(set_to_none=False)
+                opt.zero_grad()
             per_model = stacked_losses(models, x, y)          # (G, M)
             per_model.sum().backward()
-            for g, (opt, sched, ps) in enumerate(zip(opts, scheds, params)):
-                sq = sum(p.grad.detach().pow(2).reshape(M, -1).sum(1) for p in ps)
-                norm = sq.sqrt()
-                if cfg.clip_norm is not None:
-                    coef = torch.clamp(cfg.clip_norm / (norm + 1e-6), max=1.0)
+            # per-model gradient norms of every group at once: (G*M, n_params) -> (G, M)
+            flat = torch.cat([torch.cat([p.grad.reshape(M, -1) for p in ps], dim=1) for ps in params])
+            norm = torch.linalg.vector_norm(flat, dim=1).reshape(G, M)
+            if cfg.clip_norm is not None:
+                coef = torch.clamp(cfg.clip_norm / (norm + 1e-6), max=1.0)
+                for g, ps in enumerate(params):
                     for p in ps:
-                        p.grad.mul_(coef.reshape((M,) + (1,) * (p.dim() - 1)))
+                        p.grad.mul_(coef[g].reshape((M,) + (1,) * (p.dim() - 1)))
+            for g, (opt, sched) in enumerate(zip(opts, scheds)):
                 cfg.set_beta1(opt, t)
                 lrs[g, i] = opt.param_groups[0]["lr"]
                 opt.step()
                 sched.step()
-                norms[i, g] = norm
+            norms[i] = norm
             losses[i] = per_model.detach()
             self.step = t + 1
 
@@ -521,10 +523,11 @@ class Trainer:
                                                     for k, v in c.opt_config.items()}}
 
     def state_dict(self) -> dict:
-        """Everything needed to resume: models, optimizers, schedulers, data order, history."""
+        """A snapshot (deep copy) of everything needed to resume: models, optimizers,
+        schedulers, data order, history.  Training on afterwards does not change it."""
         hist = [{k: torch.as_tensor(np.ascontiguousarray(v[g])) for k, v in self._hist.items() if k != "eval_steps"}
                 for g in range(len(self.names))]
-        return {
+        return copy.deepcopy({
             "format": "lrnotes.train.Trainer/1",
             "config": self._config_key(),
             "step": self.step,
@@ -535,7 +538,7 @@ class Trainer:
                        for g, k in enumerate(self.names)],
             "eval_steps": torch.as_tensor(self._hist["eval_steps"]),
             "sampler": self.sampler.state_dict(),
-        }
+        })
 
     def load_state_dict(self, state: dict, *, groups: Sequence[int] | None = None) -> "Trainer":
         """Resume from :meth:`state_dict`, possibly with new schedules (a new budget).
@@ -560,7 +563,8 @@ class Trainer:
         for name, g in zip(self.names, groups):
             src = state["groups"][g]
             self.models[name].load_state_dict(src["model"])
-            self.optimizers[name].load_state_dict(src["optimizer"])
+            # a copy each: torch would share the state tensors between groups branched from one
+            self.optimizers[name].load_state_dict(copy.deepcopy(src["optimizer"]))
             sched = self.schedulers[name]
             sched.load_state_dict(src["scheduler"])
             sched.reset_momentum, sched.relative = self.cfg.reset_momentum, False
@@ -640,7 +644,7 @@ def _sequential(cfg, steps, eval_every, eval_at, progress) -> TrainResult:
             if t == steps:
                 break
             idx = sampler.next()[0]
-            opt.zero_grad(set_to_none=False)
+            opt.zero_grad()
             batch_loss = F.cross_entropy(net(d.x_train[idx]), d.y_train[idx])
             batch_loss.backward()
             max_norm = math.inf if cfg.clip_norm is None else cfg.clip_norm

@@ -46,6 +46,26 @@ def test_batched_mlp_equals_its_unstacked_models(digits64):
     assert derive_seed(3, 0) != derive_seed(3, 1) != derive_seed(4, 1)
 
 
+def test_model_arguments():
+    with pytest.raises(ValueError, match=r"sizes must list at least the input and output widths"):
+        BatchedMLP([64], seeds=[0])
+    with pytest.raises(ValueError, match=r"sizes\[1\] must be an integer >= 1"):
+        BatchedMLP([64, 0, 10], seeds=[0])
+    with pytest.raises(ValueError, match=r"seeds must hold at least one seed"):
+        BatchedMLP([64, 10], seeds=[])
+    with pytest.raises(ValueError, match=r"seeds\[1\] must be an integer >= 0"):
+        BatchedMLP([64, 10], seeds=[0, -1])
+    with pytest.raises(ValueError, match=r"activation must be one of"):
+        mlp([64, 10], 0, activation="gelu")
+    model = BatchedMLP([4, 3], seeds=[0, 1])
+    with pytest.raises(ValueError, match=r"x must have shape \(B, 4\) or \(2, B, 4\)"):
+        model(torch.zeros(3, 5))
+    with pytest.raises(ValueError, match=r"m must be in \[0, 2\)"):
+        model.unstack(2)
+    with pytest.raises(ValueError, match=r"models must share sizes"):
+        stacked_losses([model, BatchedMLP([4, 2], seeds=[0, 1])], torch.zeros(5, 4), torch.zeros(5, dtype=torch.long))
+
+
 def test_stacked_losses_equal_separate_losses(digits64):
     models = [BatchedMLP([64, 8, 10], seeds=[0, 1], dtype=torch.float64) for _ in range(3)]
     with torch.no_grad():
@@ -158,6 +178,14 @@ def test_resume_with_a_new_budget_switches_the_schedule_at_once(digits64):
     assert res.lr[1, 40] / res.lr[0, 39] > 1.4                                # the naive restart jumps
     assert res.lr[2, 40] == pytest.approx(old(40))                            # retarget does not
     np.testing.assert_array_equal(res.loss[0, :, :40], res.loss[2, :, :40])
+    # branches are independent copies: the same schedule twice gives the same run as the
+    # original trainer going on (no optimizer state shared between them or with it)
+    twins = T.Trainer(digits64, {"a": old, "b": old}, [0, 1], hidden=(8,), momentum=0.9, dtype=torch.float64)
+    twins.load_state_dict(state, groups=[0, 0])
+    got = twins.run(70)
+    want = tr.run(70)
+    np.testing.assert_array_equal(got.loss[0], want.loss[0])
+    np.testing.assert_array_equal(got.loss[1], want.loss[0])
     with pytest.raises(ValueError, match=r"groups must list"):
         branch.load_state_dict(state, groups=[0, 1, 0])
     other = T.Trainer(digits64, {"cos": old}, [0, 1], hidden=(16,), dtype=torch.float64)
@@ -239,7 +267,7 @@ def test_bad_arguments(digits64):
         (dict(batch_size=5000), r"batch_size must be at most the training-set size 1347"),
         (dict(batch_size=0), r"batch_size must be an integer >= 1"),
         (dict(hidden=(0,)), r"hidden\[0\] must be an integer >= 1"),
-        (dict(activation="sigmoid"), r"activation must be 'relu' or 'tanh'"),
+        (dict(activation="sigmoid"), r"activation must be one of \('relu', 'tanh'\)"),
         (dict(clip_norm=-1.0), r"clip_norm must be in \(0.0, inf\)"),
         (dict(beta1=S.constant(0.9)), r"beta1 .* needs optimizer 'adam'"),
         (dict(optimizer=lambda ps: torch.optim.SGD(ps, lr=0.1), momentum=0.9), r"with an optimizer factory"),
