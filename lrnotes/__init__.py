@@ -8,7 +8,12 @@ plotting    the book's house style and schedule previews
 config      the quick/full scale switch and seeding
 variational the continuous budget problem (Euler–Lagrange, with sympy)
 theory      the weighted identity and last-iterate bounds
-sgd         vectorised SGD on toy convex problems
+landscapes  toy objectives (double well, quadratic, multiscale, cliff, river valley)
+sgd         the vectorised simulator: SGD / momentum / Adam over many seeds on toy problems
+sharpness   top Hessian eigenvalue by power iteration on Hessian-vector products
+data        scikit-learn's bundled digits (offline); opt-in MNIST from IDX files
+models      batched MLPs: many small networks with stacked parameters
+train       batched training over seeds x schedules with torch.optim, checkpoints
 grading     the exercises' autograder; exercises: the student-notebook generator
 """
 

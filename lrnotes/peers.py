@@ -1,6 +1,6 @@
 """The peers' learning-rate curves, stored with the package.
 
-``lrnotes/data/peer_curves.json`` holds the learning rates that the schedulers of HF
+``lrnotes/_data/peer_curves.json`` holds the learning rates that the schedulers of HF
 transformers, timm, optax, keras and torch give at updates ``t = 0, ..., steps-1``, each
 with the exact call that made it, its dtype and the library versions.  The file is
 written by ``tests/peers/generate.py`` (which needs those libraries; the tests and the
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-PATH = Path(__file__).with_name("data") / "peer_curves.json"
+PATH = Path(__file__).with_name("_data") / "peer_curves.json"
 
 
 @functools.cache

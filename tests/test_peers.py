@@ -1,6 +1,6 @@
 """lrnotes against the schedulers of HF transformers, timm, optax, keras and torch.
 
-The peers' curves are stored in ``lrnotes/data/peer_curves.json`` (written by
+The peers' curves are stored in ``lrnotes/_data/peer_curves.json`` (written by
 ``tests/peers/generate.py`` from the real libraries, which records each exact call and
 the versions); none of those libraries is needed here.  Each entry below is the
 ``lrnotes`` composition that gives the same curve, over every stored step (>= 1,000,

@@ -1,7 +1,7 @@
 """Generate the peer reference curves that ``tests/test_peers.py`` and the book compare with.
 
 Runs the real schedulers of HF transformers, timm, optax, keras and torch, each as a
-training loop sees it, and writes ``lrnotes/data/peer_curves.json`` with every curve,
+training loop sees it, and writes ``lrnotes/_data/peer_curves.json`` with every curve,
 the exact call that made it, its dtype, and the library versions.  The tests and the
 book read that file; none of these libraries is needed to run them.
 
@@ -26,7 +26,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import numpy as np  # noqa: E402
 
-OUT = Path(__file__).resolve().parents[2] / "lrnotes" / "data" / "peer_curves.json"
+OUT = Path(__file__).resolve().parents[2] / "lrnotes" / "_data" / "peer_curves.json"
 PEAK = 0.1  # the base learning rate of every curve
 
 # name: (library, the call as written and evaluated, number of steps t = 0..steps-1, what it shows)
