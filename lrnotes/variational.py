@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .schedules import _positive_real  # one check, shared with the schedules
+from .schedules import _int_at_least, _positive_real  # checks shared with the schedules
 import sympy as sp
 from sympy.calculus.euler import euler_equations
 
@@ -89,12 +89,6 @@ RULES = ("midpoint", "right")
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _int_at_least(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def _rational(name: str, value) -> sp.Rational:
