@@ -23,6 +23,7 @@ bound_terms                bias and noise parts of the full / simplified bound
 last_iterate_bound         their sum, for a batch of schedules, in O(T)
 last_iterate_bound_exact   the bound in exact rational arithmetic, in three written forms
 tune_peak                  the peak that minimises ``A/alpha + B alpha`` and the value
+standard_shapes            the five peak-1 schedule shapes that Chapter 3 compares
 optimal_schedule           minimise the bound over all positive schedules (L-BFGS-B)
 linear_noise_sum           closed form of :math:`\sum_{k<T} \eta_k^2/\eta_{k+1:T}` for linear decay
 quadratic_sgd_moments      exact mean and variance of SGD on :math:`\tfrac{\lambda}{2}\theta^2` with
@@ -52,6 +53,7 @@ __all__ = [
     "EXACT_FORMS",
     "last_iterate_bound_exact",
     "tune_peak",
+    "standard_shapes",
     "OptimalSchedule",
     "optimal_schedule",
     "linear_noise_sum",
@@ -370,6 +372,40 @@ def tune_peak(shape, D: float = 1.0, G: float = 1.0, form: str = "full"):
     """
     A, B = bound_terms(shape, D, G, form)
     return np.sqrt(A / B), 2.0 * np.sqrt(A * B)
+
+
+def standard_shapes(T: int) -> dict:
+    r"""Peak-1 shapes :math:`\eta_1, \dots, \eta_T` of the five schedules Chapter 3 compares.
+
+    With ``k = np.arange(T)`` (so entry ``k`` is :math:`\eta_{k+1}`):
+
+    - ``"constant"``: 1;
+    - ``"1/sqrt(t)"``: ``S.inverse_sqrt(peak=1)``, :math:`1/\sqrt{k+1}`;
+    - ``"cosine"``: ``S.cosine(T)``, :math:`\tfrac12(1 + \cos(\pi k/T))`;
+    - ``"step (3 stages, x0.1)"``: ``S.step_decay(ceil(T/3), gamma=0.1)``;
+    - ``"linear"``: ``S.linear(T)``, :math:`1 - k/T` (last value :math:`1/T > 0`).
+
+    Every shape ends with :math:`\eta_T > 0`, as the bound requires.
+
+    Parameters
+    ----------
+    T : int >= 1
+
+    Returns
+    -------
+    dict of name -> numpy.ndarray of shape (T,)
+    """
+    from . import schedules as S
+
+    T = S._int_at_least("T", T, 1)
+    k = np.arange(T)
+    return {
+        "constant": np.ones(T),
+        "1/sqrt(t)": S.inverse_sqrt(peak=1.0)(k),
+        "cosine": S.cosine(T)(k),
+        "step (3 stages, x0.1)": S.step_decay(int(np.ceil(T / 3)), gamma=0.1)(k),
+        "linear": S.linear(T)(k),
+    }
 
 
 # --------------------------------------------------------------------------- optimiser

@@ -314,3 +314,20 @@ def test_quadratic_moments_bad_input():
         th.quadratic_sgd_moments([0.1], float("inf"), 0.1)
     with pytest.raises(ValueError, match=r"curvature must be a finite real number > 0"):
         th.quadratic_sgd_moments([0.1], 1.0, 0.1, curvature=0)
+
+
+def test_standard_shapes():
+    T = 30
+    shapes = th.standard_shapes(T)
+    assert list(shapes) == ["constant", "1/sqrt(t)", "cosine", "step (3 stages, x0.1)",
+                            "linear"]
+    k = np.arange(T)
+    np.testing.assert_allclose(shapes["1/sqrt(t)"], 1 / np.sqrt(k + 1))
+    np.testing.assert_allclose(shapes["cosine"], 0.5 * (1 + np.cos(np.pi * k / T)))
+    np.testing.assert_allclose(shapes["linear"], 1 - k / T)
+    np.testing.assert_allclose(np.unique(shapes["step (3 stages, x0.1)"]), [0.01, 0.1, 1.0])
+    for name, eta in shapes.items():
+        assert eta.shape == (T,) and eta.max() == 1.0 and eta[-1] > 0, name
+        th.last_iterate_bound(eta)  # valid input for the bound
+    with pytest.raises(ValueError, match=r"T must be an integer >= 1"):
+        th.standard_shapes(0)
