@@ -30,6 +30,7 @@ optimal_solution           the optimum: :math:`c^\star`, :math:`\eta^\star`, :ma
 functional                 :math:`S` and :math:`J[\eta]` of a closed-form schedule
 summation_by_parts_gap     full discrete noise term minus its compact form (should be 0)
 integration_by_parts_gap   the same identity in continuous time (should be 0)
+show                       typeset ``lhs = rhs`` rows of sympy results as one aligned display
 
 Numeric (numpy / torch)
 
@@ -46,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .schedules import _positive_real  # one check, shared with the schedules
+from .schedules import _int_at_least, _positive_real  # checks shared with the schedules
 import sympy as sp
 from sympy.calculus.euler import euler_equations
 
@@ -68,6 +69,7 @@ __all__ = [
     "functional",
     "summation_by_parts_gap",
     "integration_by_parts_gap",
+    "show",
     "eta_star",
     "J_star",
     "RULES",
@@ -89,12 +91,6 @@ RULES = ("midpoint", "right")
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _int_at_least(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
 
 
 def _rational(name: str, value) -> sp.Rational:
@@ -353,6 +349,36 @@ def integration_by_parts_gap() -> sp.Expr:
     Q_t = sp.Integral(eta(tau) ** 2, (tau, t, T))
     gap = sp.diff(Q_t / S_t, t) - (eta(t) * Q_t / S_t**2 - eta(t) ** 2 / S_t)
     return sp.simplify(gap)
+
+
+def show(*rows, relation: str = "=", fold: bool = False):
+    r"""Typeset sympy results in a notebook: one aligned display of ``lhs = rhs`` rows.
+
+    Each row is ``(lhs, rhs)``: ``lhs`` a LaTeX string, ``rhs`` a sympy expression (or
+    equation) converted with ``sympy.latex`` (with ``fold=True`` short fractions are
+    written :math:`a/b`), or a string used as LaTeX as it is.  The rows are aligned at
+    the relation:
+
+    .. math::
+        \begin{aligned} \text{lhs}_1 &= \text{rhs}_1 \\ \text{lhs}_2 &= \text{rhs}_2
+        \end{aligned}
+
+    Returns the ``IPython.display.Math`` object it showed (its ``.data`` is the LaTeX).
+    """
+    from IPython.display import Math, display
+
+    if not rows:
+        raise ValueError("rows must hold at least one (lhs, rhs) pair")
+    lines = []
+    for row in rows:
+        if not (isinstance(row, tuple) and len(row) == 2 and isinstance(row[0], str)):
+            raise ValueError(f"each row must be a pair (lhs LaTeX string, rhs), got {row!r}")
+        lhs, rhs = row
+        tex = rhs if isinstance(rhs, str) else sp.latex(rhs, fold_short_frac=fold)
+        lines.append(f"{lhs} &{relation} {tex}")
+    math = Math(r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}")
+    display(math)
+    return math
 
 
 # --------------------------------------------------------------------------- numeric

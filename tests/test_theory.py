@@ -217,3 +217,117 @@ def test_bad_optimiser_and_closed_form_args():
         th.linear_noise_sum(2.5)
     with pytest.raises(ValueError, match=r"alpha must be"):
         th.linear_noise_sum(5, alpha=0)
+
+
+# --------------------------------------------------------------------------- exact forms
+any_lr = st.fractions(min_value=0, max_value=10**3, max_denominator=10**4)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(any_lr, min_size=0, max_size=30),
+       st.fractions(min_value=Fraction(1, 10**4), max_value=10**3, max_denominator=10**4))
+def test_exact_full_equals_compact_for_any_schedule(head, last):
+    """Summation by parts: the proved bound equals the compact form exactly (any order)."""
+    eta = head + [last]  # eta_T > 0; earlier entries may be 0 and need not be monotone
+    full = th.last_iterate_bound_exact(eta, D=Fraction(3, 2), G=Fraction(2, 7), form="full")
+    compact = th.last_iterate_bound_exact(eta, D=Fraction(3, 2), G=Fraction(2, 7),
+                                          form="compact")
+    assert full == compact
+
+
+def test_exact_forms_match_float_and_brute_force():
+    rng = np.random.default_rng(3)
+    eta = [Fraction(int(m), 1000) for m in rng.integers(1, 1000, size=25)]
+    for form in th.FORMS:
+        exact = th.last_iterate_bound_exact(eta, D=2, G=Fraction(1, 2), form=form)
+        assert float(exact) == pytest.approx(
+            brute_force_bound(eta, 2.0, 0.5, form), rel=1e-12)
+        assert float(exact) == pytest.approx(
+            th.last_iterate_bound(np.array(eta, dtype=float), 2.0, 0.5, form), rel=1e-12)
+
+
+def test_exact_simplified_minus_full():
+    """simplified - full = (G^2/2)(sum eta^2 / eta_{1:T} - eta_T): >= 0 iff that is."""
+    for eta in ([5, 3, 2, 1], [1, 2, 3, 5], [2, 2, 2]):
+        eta = [Fraction(e) for e in eta]
+        gap = (th.last_iterate_bound_exact(eta, form="simplified")
+               - th.last_iterate_bound_exact(eta, form="full"))
+        assert gap == Fraction(1, 2) * (sum(e * e for e in eta) / sum(eta) - eta[-1])
+    assert gap == 0  # constant schedule: the two forms coincide
+
+
+def test_exact_bound_bad_input():
+    with pytest.raises(ValueError, match=r"form must be one of"):
+        th.last_iterate_bound_exact([1, 1], form="approx")
+    with pytest.raises(ValueError, match=r"lrs\[-1\] \(eta_T\) > 0"):
+        th.last_iterate_bound_exact([1, 0])
+    with pytest.raises(ValueError, match=r"lrs must be >= 0"):
+        th.last_iterate_bound_exact([1, -1, 1])
+    with pytest.raises(ValueError, match=r"at least one"):
+        th.last_iterate_bound_exact([])
+    with pytest.raises(ValueError, match=r"D and G must be > 0"):
+        th.last_iterate_bound_exact([1, 1], D=0)
+    with pytest.raises(ValueError, match=r"finite rational"):
+        th.last_iterate_bound_exact([1, float("nan")])
+
+
+# --------------------------------------------------------------------------- quadratic SGD
+def test_quadratic_moments_match_monte_carlo():
+    rng = np.random.default_rng(4)
+    lrs = 0.5 * (1 + np.cos(np.pi * np.arange(1, 30) / 30))
+    m = th.quadratic_sgd_moments(lrs, theta1=2.0, sigma=0.3, curvature=1.5)
+    theta = np.full(200_000, 2.0)
+    for e in lrs:
+        theta -= e * (1.5 * theta + 0.3 * rng.standard_normal(theta.size))
+    se_mean = np.sqrt(m.var[-1] / theta.size)
+    assert abs(theta.mean() - m.mean[-1]) < 5 * se_mean
+    assert theta.var() == pytest.approx(m.var[-1], rel=0.02)
+    assert np.abs(theta).mean() == pytest.approx(m.abs_mean[-1], rel=0.01)
+
+
+def test_quadratic_moments_closed_cases():
+    # constant eta on curvature 1: m_t = (1-eta)^t theta1, v_t = eta^2 s^2 (1-a^2t)/(1-a^2)
+    eta, n = 0.2, 40
+    m = th.quadratic_sgd_moments(np.full(n, eta), theta1=3.0, sigma=0.5)
+    a = 1 - eta
+    t = np.arange(n + 1)
+    np.testing.assert_allclose(m.mean, 3.0 * a**t, rtol=1e-13)
+    np.testing.assert_allclose(m.var, eta**2 * 0.25 * (1 - a ** (2 * t)) / (1 - a**2),
+                               rtol=1e-12, atol=1e-300)
+    # no noise: |theta| is deterministic; a first step of eta = 1 kills the mean
+    quiet = th.quadratic_sgd_moments([0.5, 0.5], theta1=-4.0, sigma=0.0)
+    np.testing.assert_allclose(quiet.abs_mean, [4.0, 2.0, 1.0])
+    kill = th.quadratic_sgd_moments([1.0, 0.3], theta1=5.0, sigma=0.1)
+    assert kill.mean[1] == 0.0 and kill.mean[2] == 0.0
+    # zero mean: E|theta| = s sqrt(2/pi), the half-normal mean
+    assert kill.abs_mean[-1] == pytest.approx(np.sqrt(kill.var[-1] * 2 / np.pi), rel=1e-14)
+
+
+def test_quadratic_moments_bad_input():
+    with pytest.raises(ValueError, match=r"lrs must be a 1-D array"):
+        th.quadratic_sgd_moments([[0.1]], 1.0, 0.1)
+    with pytest.raises(ValueError, match=r"lrs must be a 1-D array"):
+        th.quadratic_sgd_moments([0.1, np.nan], 1.0, 0.1)
+    with pytest.raises(ValueError, match=r"sigma must be in \[0.0, inf\)"):
+        th.quadratic_sgd_moments([0.1], 1.0, -0.1)
+    with pytest.raises(ValueError, match=r"theta1 must be"):
+        th.quadratic_sgd_moments([0.1], float("inf"), 0.1)
+    with pytest.raises(ValueError, match=r"curvature must be a finite real number > 0"):
+        th.quadratic_sgd_moments([0.1], 1.0, 0.1, curvature=0)
+
+
+def test_standard_shapes():
+    T = 30
+    shapes = th.standard_shapes(T)
+    assert list(shapes) == ["constant", "1/sqrt(t)", "cosine", "step (3 stages, x0.1)",
+                            "linear"]
+    k = np.arange(T)
+    np.testing.assert_allclose(shapes["1/sqrt(t)"], 1 / np.sqrt(k + 1))
+    np.testing.assert_allclose(shapes["cosine"], 0.5 * (1 + np.cos(np.pi * k / T)))
+    np.testing.assert_allclose(shapes["linear"], 1 - k / T)
+    np.testing.assert_allclose(np.unique(shapes["step (3 stages, x0.1)"]), [0.01, 0.1, 1.0])
+    for name, eta in shapes.items():
+        assert eta.shape == (T,) and eta.max() == 1.0 and eta[-1] > 0, name
+        th.last_iterate_bound(eta)  # valid input for the bound
+    with pytest.raises(ValueError, match=r"T must be an integer >= 1"):
+        th.standard_shapes(0)

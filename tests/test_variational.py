@@ -217,3 +217,16 @@ def test_random_schedules_never_beat_J_star(seed):
     D_, G_, T_ = rng.uniform(0.2, 5.0, size=3)
     J = V.pl_objective(knots, D=D_, G=G_, T=T_)
     assert np.all(J >= V.J_star(D_, G_, T_) * (1 - 1e-12))
+
+
+def test_show_typesets_aligned_rows():
+    m = V.show((r"J^\star", V.optimal_solution().J_star), ("k", "2"))
+    assert m.data.startswith(r"\begin{aligned}") and m.data.endswith(r"\end{aligned}")
+    assert r"J^\star &= " in m.data and r"k &= 2" in m.data
+    assert r"\frac{2 D G}{\sqrt{T}}" in m.data
+    assert r"\frac{t}{3}" in V.show(("x", V.t / 3)).data
+    assert "t / 3" in V.show(("x", V.t / 3), fold=True).data  # folded
+    with pytest.raises(ValueError, match="at least one"):
+        V.show()
+    with pytest.raises(ValueError, match="each row must be a pair"):
+        V.show(("x",))
