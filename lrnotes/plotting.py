@@ -21,8 +21,9 @@ import numpy as np
 #: Okabe–Ito, a palette that stays distinct for colour-blind readers.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 
-#: The widest figure (inches) that the book's text column shows without shrinking it.
-MAX_WIDTH = 7.2
+#: The widest figure (inches) that the book's text column (about 660 px at 1280 px)
+#: shows without shrinking it by more than a few per cent.
+MAX_WIDTH = 6.8
 
 STYLE = {
     "figure.figsize": (6.4, 3.4),

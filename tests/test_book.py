@@ -297,11 +297,11 @@ def test_every_figure_is_captioned_described_and_legible(rendered):
             if len(fig["caption"]) < 10:
                 problems.append(f"{where}: no caption")
             alt = fig["alt"].strip()
-            if len(alt) < 15 or re.search(r"\.(svg|png|jpe?g)$|/|^image$", alt):
+            if len(alt) < 15 or re.search(r"\.(svg|png|jpe?g)$|_images/|^\.\./", alt):
                 problems.append(f"{where}: alt text {alt!r} does not say what the figure shows")
-            if fig["natural"] and fig["shown"] < 0.97 * fig["natural"]:
+            if fig["natural"] and fig["shown"] < 0.88 * fig["natural"]:
                 problems.append(f"{where}: shrunk to {fig['shown']:.0f} of {fig['natural']} px "
-                                f"(its text becomes too small; draw it at most 7.2 in wide)")
+                                f"(its text becomes too small; draw it at most 6.8 in wide)")
     assert n >= 3, "no figures found: the check would be empty"
     assert not problems, "\n".join(problems)
 

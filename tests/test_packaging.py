@@ -170,3 +170,19 @@ def test_citation_agrees_with_the_book():
     assert f"version   = {{{cff['version']}}}" in about
     licence = (ROOT / "LICENSE").read_text()
     assert "MIT License" in licence and "CC BY 4.0" in licence and _pyproject()["license"]["text"] == "MIT"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_figure_cells_have_caption_name_and_alt(nb):
+    """A cell that declares a figure gives it a caption, a label and alt text, where
+    myst-nb reads them (metadata.mystnb.figure / metadata.mystnb.image)."""
+    for i, cell in enumerate(json.loads(nb.read_text())["cells"]):
+        md = cell.get("metadata", {})
+        assert "image" not in md and "figure" not in md, f"cell {i}: put image/figure under metadata.mystnb"
+        fig = md.get("mystnb", {}).get("figure")
+        if fig is None:
+            continue
+        assert len(fig.get("caption", "")) >= 10, f"cell {i}: figure without a caption"
+        assert re.fullmatch(r"fig-[A-Za-z0-9-]+", fig.get("name", "")), f"cell {i}: figure name {fig.get('name')!r}"
+        alt = md["mystnb"].get("image", {}).get("alt", "")
+        assert len(alt) >= 15, f"cell {i}: figure {fig['name']} has no alt text saying what it shows"
