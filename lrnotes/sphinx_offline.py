@@ -6,8 +6,9 @@
   offline (in a classroom without internet, or in the headless-browser tests).
 - The "Open in Colab" badge at the top of every notebook links to Colab (that needs a
   network, by nature), but its *image* is served from the build, not from Colab's site.
-- ``lrnotes.css``: wide maths and tables scroll inside their box with a visible
-  scrollbar; figures never exceed the column.
+- ``lrnotes.css`` and ``lrnotes.js``: wide maths and tables scroll inside their box
+  with a visible scrollbar, and the edge beyond which more content hides fades out;
+  figures never exceed the column.
 - Duplicated ``<script>`` tags (a Jupyter Book 1 / Sphinx bug) are dropped.
 """
 
@@ -92,6 +93,7 @@ def _dedupe_scripts(app, env):
 def setup(app):
     app.connect("config-inited", _config_inited, priority=900)
     app.add_css_file("lrnotes.css")
+    app.add_js_file("lrnotes.js", loading_method="defer")
     app.connect("build-finished", _local_badge)
     app.connect("env-updated", _dedupe_scripts)
     app.connect("build-finished", _copy_mathjax)
