@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import html
+import importlib
 import math
 import os
 import re
@@ -105,7 +106,8 @@ def short(value) -> str:
                 return " ".join(np.array2string(value, separator=", ").split())
         return f"<array of shape {value.shape}>"
     if isinstance(value, (float, np.floating)):
-        return f"{float(value):.6g}"
+        v = float(value)
+        return f"{v:.1f}" if v.is_integer() and abs(v) < 1e15 else f"{v:.6g}"
     if isinstance(value, (bool, int, np.integer, str, type(None))):
         return safe_str(value, 40, use_repr=True)
     if callable(value):
@@ -244,18 +246,24 @@ class NotImplementedYet(Exception):
 
 # ============================================================================ the grader's own maths
 #: Modules whose attributes the grader's reference maths uses; the worker restores their
-#: ``__dict__`` to what it was when the grader was imported (see :func:`snapshot`).
+#: ``__dict__`` to what it was when the grader was imported (see :func:`snapshot`).  The
+#: cheap ones are imported for that purpose (NumPy loads ``numpy.random`` lazily).
 GUARDED = ("builtins", "math", "cmath", "fractions", "numpy", "numpy.linalg", "numpy.random",
-           "lrnotes", "lrnotes.schedules", "lrnotes.theory", "lrnotes.variational", "lrnotes.sgd")
+           "lrnotes", "lrnotes.schedules", "lrnotes.theory", "lrnotes.sgd", "lrnotes.snippets")
+#: Guarded too when they are imported (not imported just for that: they are slow).
+GUARDED_IF_PRESENT = ("lrnotes.variational", "sympy", "scipy.optimize", "scipy.stats", "torch")
 _SNAPSHOT: dict[str, tuple[object, dict]] = {}
-_ISOLATED = False  # True in the forked worker: only there may the grader reset global state
+_STATE = {"isolated": False}  # a mutable container survives restore() of this module's dict
 
 
 def snapshot(*names: str) -> None:
     """Remember the current attributes of the guarded modules (and of ``names``) that are
-    imported and not yet remembered.  Called when the grader is imported, before any
-    student code runs, and by ``Checks(preload=...)`` for modules imported later."""
-    for name in GUARDED + names + tuple(m for m in sys.modules if m.startswith("lrnotes.grading")):
+    not yet remembered.  Called when the grader is imported, before any student code
+    runs, and by ``Checks(preload=...)`` for modules imported later."""
+    for name in GUARDED:
+        importlib.import_module(name)
+    wanted = GUARDED + GUARDED_IF_PRESENT + names + tuple(m for m in sys.modules if m.startswith("lrnotes.grading"))
+    for name in wanted:
         module = sys.modules.get(name)
         if module is not None and name not in _SNAPSHOT:
             _SNAPSHOT[name] = (module, dict(vars(module)))
@@ -263,8 +271,7 @@ def snapshot(*names: str) -> None:
 
 def enter_worker() -> None:
     """In the forked worker, before any check: from now on :func:`restore` acts."""
-    global _ISOLATED
-    _ISOLATED = True
+    _STATE["isolated"] = True
     restore()
 
 
@@ -274,7 +281,7 @@ def restore() -> None:
     Only in the forked worker: in the notebook's own process (the ``thread`` and
     ``inline`` runners) the student's session is left as it is.
     """
-    if not _ISOLATED:
+    if not _STATE["isolated"]:
         return
     for module, saved in _SNAPSHOT.values():
         try:
@@ -627,7 +634,7 @@ class Checks:
         snapshot(*self.preload)
         package = sys.modules.get(__package__)
         limit = self.time_limit or getattr(package, "TIME_LIMIT", None) or default_time_limit()
-        capture = iso.BoundedText(1_200)
+        capture = iso.BoundedText(1_000)  # plus its note, within the 1,200 kept
 
         def on_timeout(i, started, finished, where, abandoned):
             at = f" It was running {where} when stopped." if where else ""
@@ -652,7 +659,9 @@ class Checks:
                     "hint": "a function should return a value; os._exit, sys.exit or a crash end the "
                             "process that runs it", "output": ""}
 
-        redirect = iso.runner_name() != "fork"
+        kind = iso.runner_name()
+        iso.warn_if_fallback(kind)
+        redirect = kind != "fork"
         saved = sys.stdout, sys.stderr
         if redirect:
             sys.stdout = sys.stderr = capture

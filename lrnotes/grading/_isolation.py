@@ -46,7 +46,7 @@ import threading
 import time
 import warnings
 
-__all__ = ["BoundedText", "Counters", "COUNTERS", "runner_name", "drive", "GraderStop"]
+__all__ = ["BoundedText", "Counters", "COUNTERS", "runner_name", "warn_if_fallback", "drive", "GraderStop"]
 
 #: Caps on what crosses from the child: one event line, and all of them together.
 MAX_LINE = 64_000
@@ -133,10 +133,20 @@ def runner_name() -> str:
     return "thread"
 
 
-def _warn_once(kind: str, text: str) -> None:
-    if kind not in _warned:
+_FALLBACK_NOTES = {
+    "thread": "this platform has no os.fork, so checks run inside the notebook's own process. "
+              "A time limit stops most slow code, but a true endless loop cannot be interrupted: "
+              "restart the kernel if a check reports one.",
+    "inline": "this platform has neither os.fork nor threads: checks run with no time limit, "
+              "so an endless loop in your code will hang this cell.",
+}
+
+
+def warn_if_fallback(kind: str) -> None:
+    """Print, once per session, what a fallback runner cannot do."""
+    if kind in _FALLBACK_NOTES and kind not in _warned:
         _warned.add(kind)
-        print(f"Note from the grader: {text}")
+        print(f"Note from the grader: {_FALLBACK_NOTES[kind]}")
 
 
 # ============================================================================ sources of events
@@ -383,13 +393,8 @@ def drive(work, *, n_checks: int, limit: float, capture: BoundedText, reset, on_
     if kind == "fork":
         source = _ForkSource(work, lambda tb_fd: prepare_child(tb_fd, capture, reset))
     elif kind == "thread":
-        _warn_once("thread", "this platform has no os.fork, so checks run inside the notebook's "
-                   "own process. A time limit stops most slow code, but a true endless loop "
-                   "cannot be interrupted: restart the kernel if a check reports one.")
         source = _ThreadSource(work, capture)
     else:
-        _warn_once("inline", "this platform has neither os.fork nor threads: checks run with no "
-                   "time limit, so an endless loop in your code will hang this cell.")
         source = _InlineSource(work)
     results: dict[int, dict] = {}
     current, deadline = -1, time.monotonic() + limit

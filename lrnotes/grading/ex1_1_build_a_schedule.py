@@ -280,7 +280,7 @@ def check_largest_jump(largest_jump, seed=None):
 
 
 # ============================================================================ 1.1d the repair
-def check_fixed_wsd(fixed_wsd_schedule, seed=None):
+def check_fixed_wsd_schedule(fixed_wsd_schedule, seed=None):
     """Grade the repaired snippet: the phases the source meant (1000 warmup steps, 17000
     stable steps, 2000 decay steps, T = 20000), peak 1, no jump, at every step 0..T."""
     src = snippets.wsd_6_3
@@ -324,4 +324,4 @@ def check_fixed_wsd(fixed_wsd_schedule, seed=None):
     return g.run()
 
 
-CHECKS = (check_linear_decay, check_wsd, check_largest_jump, check_fixed_wsd)
+CHECKS = (check_linear_decay, check_wsd, check_largest_jump, check_fixed_wsd_schedule)

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Case, CheckFailed, Checks, as_array, as_pair, as_scalar, assert_close, call, compare, \
-    diagnose, rejects
+from ._core import Case, CheckFailed, Checks, as_pair, as_scalar, assert_close, call, compare, diagnose, \
+    rejects
 
 NUMBER = "3.2"
 TITLE = "The last-iterate bound"
@@ -150,4 +150,3 @@ def check_tuned_bound(tuned_bound, seed=None):
 
 
 CHECKS = (check_last_iterate_bound, check_tuned_bound)
-_ = as_array

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Case, CheckFailed, Checks, as_array, as_pair, as_scalar, assert_close, call, compare, \
-    diagnose, rejects
+from ._core import CheckFailed, Checks, as_array, as_pair, as_scalar, assert_close, call, diagnose, rejects
 
 NUMBER = "4.1"
 TITLE = "The noisy quadratic, exactly"
@@ -152,7 +151,7 @@ def check_mean_ci(mean_ci, seed=None):
     the half-width :math:`z_{(1+\text{level})/2}\,s/\sqrt n` of its normal confidence
     interval (:math:`s` with ``ddof=1``); ``ValueError`` for fewer than 2 samples or a
     level outside (0, 1)."""
-    g = Checks("Exercise 4.1c: error bars", mean_ci, seed=seed)
+    g = Checks("Exercise 4.1c: error bars", mean_ci, seed=seed, preload=("scipy.stats",))
 
     def judge(f, x, level, what):
         m, h = as_pair(call(f, x, level), what)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import CheckFailed, Checks, as_array, as_int, as_pair, as_scalar, assert_close, call, diagnose, rejects
+from ._core import CheckFailed, Checks, as_int, as_scalar, assert_close, call, diagnose
 
 NUMBER = "5.1"
 TITLE = "A decaying learning rate in low precision"
@@ -211,4 +211,3 @@ def _stalled_value(w0, lrs, grad, dtype):
 
 
 CHECKS = (check_format_limits, check_first_zero_step, check_stalled_step, check_master_weight_run)
-_ = (as_array, as_pair, rejects)
