@@ -175,10 +175,29 @@ def _fill_solution_code(text: str, defs: dict[str, str], where: str) -> str:
 
 
 # ============================================================================ transforms
+LINE_LENGTH = 78  # the book's limit for code a reader sees
+
+
 def _stub_line(indent: str, message: str) -> str:
+    """``raise NotImplementedError("Student exercise: ...")``, wrapped over several
+    lines (adjacent string literals) when it would be longer than :data:`LINE_LENGTH`."""
     if not message.lower().startswith("student exercise"):
         message = f"Student exercise: {message}"
-    return f"{indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})"
+    line = f"{indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})"
+    if len(line) <= LINE_LENGTH:
+        return line
+    room = max(LINE_LENGTH - len(indent) - 4 - 3, 20)  # 4 spaces, two quotes and a ")"
+    chunks, current = [], ""
+    for word in message.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and len(json.dumps(candidate + " ", ensure_ascii=False)) > room:
+            chunks.append(current + " ")
+            current = word
+        else:
+            current = candidate
+    chunks.append(current)
+    body = "\n".join(f"{indent}    {json.dumps(c, ensure_ascii=False)}" for c in chunks)
+    return f"{indent}raise NotImplementedError(\n{body})"
 
 
 def strip_solutions(source: str, *, where: str = "cell") -> str:

@@ -39,7 +39,8 @@ from lrnotes import grading as G
 REPO = Path(__file__).resolve().parents[1]
 SOLUTIONS = sorted((REPO / "exercises" / "solutions").glob("*.ipynb"))
 IDS = [p.stem for p in SOLUTIONS]
-STUB = re.compile(r'^(?P<indent>[ \t]+)raise NotImplementedError\("Student exercise:.*"\)\s*$', re.M)
+# a stub: one line, or wrapped over several (adjacent string literals), ending in '")'
+STUB = re.compile(r'^(?P<indent>[ \t]+)raise NotImplementedError\(\s*"Student exercise:.*?"\)[ \t]*$', re.M | re.S)
 BOX = re.compile(r"```\{exercise\} (?P<title>[^\n]*)\n(?P<options>(?::[^\n]*\n)*)(?P<body>.*?)```", re.S)
 
 
@@ -232,9 +233,25 @@ def test_exercise_follows_the_conventions(solution):
     # the student version: stubs, no solution markers, solutions filled in for the dropdowns
     text = "\n".join(c.source for c in student.cells)
     assert X.BEGIN not in text and X.END not in text and X.SOLUTION_CODE not in text
-    assert 'raise NotImplementedError("Student exercise:' in text
+    assert STUB.search(text)
     assert "exercises/solutions/" not in text and "assert report" not in text
     assert text.count(":::{solution}") == len(boxes)
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=IDS)
+def test_code_a_reader_sees_fits_the_column(solution):
+    """Lines of at most 78 characters in the student notebook: visible code cells, and the
+    solutions' code in the dropdowns (the hidden setup cell is exempt)."""
+    nb = nbformat.read(_student(solution), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "hide-input" not in cell.metadata.get("tags", []):
+            lines = cell.source.splitlines()
+        elif cell.cell_type == "markdown":
+            lines = [ln for block in re.findall(r"```python\n(.*?)```", cell.source, re.S) for ln in block.splitlines()]
+        else:
+            continue
+        for line in lines:
+            assert len(line) <= X.LINE_LENGTH, line
 
 
 def test_labels_are_unique_across_the_book():
@@ -289,8 +306,10 @@ def test_strip_solutions_keeps_signature_and_indentation():
     )
     out = X.strip_solutions(src)
     assert "y = x + 1" not in out and "return 1" not in out
-    assert '    raise NotImplementedError("Student exercise: compute the thing; vectorised")' in out
+    # a long message is wrapped to the book's line length, a short one stays on one line
+    assert '    raise NotImplementedError(\n        "Student exercise: compute the thing; vectorised")' in out
     assert '        raise NotImplementedError("Student exercise: complete `g`")' in out
+    assert max(len(line) for line in out.splitlines()) <= X.LINE_LENGTH
     assert out.startswith("import numpy as np\n\ndef f(x):\n    \"\"\"Doc.\"\"\"\n")
     compile(out, "out", "exec")
     assert X.strip_solutions("x = 1\n") == "x = 1\n"  # no markers: unchanged
@@ -465,3 +484,26 @@ def test_cli_names_orphans_and_errors(tmp_path, capsys):
     nbformat.write(bad, root / "exercises" / "solutions" / "03-bad.ipynb")
     assert run() == 2 and "03-bad.ipynb, cell 0" in capsys.readouterr().err
     assert X.main(["--root", str(tmp_path / "empty")]) == 2
+
+
+def test_exercise_titles_keep_the_books_numbers():
+    """The Sphinx extension turns sphinx-exercise's "Exercise (1.4b: ...)" into
+    "Exercise 1.4b: ...", and leaves other titles alone."""
+    from docutils import nodes
+
+    from lrnotes.sphinx_exercise_titles import drop_parentheses
+
+    def title(*texts):
+        node = nodes.title()
+        for t in texts:
+            node += nodes.Text(t)
+        return node
+
+    box = title("Exercise", " (", "1.4b: the critical ", "learning rate", ")")
+    assert drop_parentheses(box) and box.astext() == "Exercise 1.4b: the critical learning rate"
+    ref = nodes.reference()
+    for t in (" Exercise", " (", "12.3: x", ")"):
+        ref += nodes.Text(t)
+    assert drop_parentheses(ref) and ref.astext() == " Exercise 12.3: x"
+    other = title("Exercise", " (", "a warm-up", ")")
+    assert not drop_parentheses(other) and other.astext() == "Exercise (a warm-up)"
