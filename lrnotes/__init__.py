@@ -8,7 +8,8 @@ config      the quick/full scale switch and seeding
 variational the continuous budget problem (Euler–Lagrange, with sympy)
 theory      the weighted identity and last-iterate bounds
 sgd         vectorised SGD on toy convex problems
-grading     the exercises' autograder; exercises: the student-notebook generator
+grading     the exercises' autograder (a package: machinery + one module per exercise)
+exercises   the student-notebook generator; snippets: code quoted from the sources
 """
 
 from .config import SCALE_ENV, pick, scale, seed_everything

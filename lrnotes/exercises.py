@@ -39,7 +39,7 @@ Command line (run from the repository root)::
     python -m lrnotes.exercises            # (re)generate every student notebook
     python -m lrnotes.exercises --check    # exit 1 if any is missing or out of date (CI)
     python -m lrnotes.exercises --force    # overwrite even edited student notebooks
-    python -m lrnotes.exercises 02-critical-learning-rate   # only this exercise
+    python -m lrnotes.exercises 1-4-critical-learning-rate  # only this exercise
 
 A malformed notebook (not JSON, cells that are not a list, a cell that is not an
 object, a source that is not text) is reported by name with what is wrong: a solution
@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         "their solutions (exercises/solutions/*.ipynb). Never overwrites a student's edits "
         "unless --force.",
     )
-    parser.add_argument("names", nargs="*", help="exercise names (default: all), e.g. 01-build-a-schedule")
+    parser.add_argument("names", nargs="*", help="exercise names (default: all), e.g. 1-1-build-a-schedule")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a student notebook is missing or out of date")
     parser.add_argument("--force", action="store_true", help="overwrite student notebooks even if they were edited")
     parser.add_argument("--root", type=Path, default=Path("."), help="repository root (default: the current directory)")

@@ -45,6 +45,7 @@ from ._core import (  # noqa: F401 - the public API of the machinery
     diagnose,
     expect_value_error,
     rejects,
+    reproducible,
     safe_str,
     short,
     snapshot,
@@ -78,7 +79,7 @@ _MODULES = (
 EXERCISES: dict = {}
 __all__ = ["Case", "CheckFailed", "CheckResult", "Checks", "Report", "TIME_LIMIT", "EXERCISES",
            "try_it", "call", "call_each", "compare", "rejects", "as_array", "as_scalar", "as_int",
-           "as_pair", "assert_close", "expect_value_error", "diagnose"]
+           "as_pair", "assert_close", "expect_value_error", "diagnose", "reproducible"]
 
 for _name in _MODULES:
     _module = importlib.import_module(f"{__name__}.{_name}")

@@ -40,7 +40,7 @@ from . import _isolation as iso
 __all__ = [
     "STATUSES", "CheckResult", "Report", "CheckFailed", "Checks", "Case",
     "call", "call_each", "try_it", "safe_str", "short", "as_array", "as_scalar", "as_int",
-    "as_pair", "assert_close", "expect_value_error", "diagnose", "compare", "rejects",
+    "as_pair", "assert_close", "expect_value_error", "diagnose", "compare", "rejects", "reproducible",
     "default_time_limit", "new_seed",
 ]
 
@@ -191,6 +191,14 @@ class Report:
     def _show_hint(self, r: CheckResult) -> bool:
         return bool(r.hint) and not r.passed and r.status != "skipped"
 
+    @property
+    def seed_note(self) -> str:
+        """How to repeat the random cases, when one of them failed."""
+        if self.seed is None or not any("[random probe" in r.message for r in self.failed):
+            return ""
+        return (f"Random cases used seed {self.seed}: add seed={self.seed} to this check's call "
+                "to repeat exactly them.")
+
     def __str__(self) -> str:
         lines = [self.summary]
         for r in self.results:
@@ -200,6 +208,8 @@ class Report:
                 lines.append(f"         hint: {r.hint}")
             if r.output:
                 lines.append("         your code printed: " + r.output.replace("\n", "\n         | "))
+        if self.seed_note:
+            lines.append(self.seed_note)
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -226,7 +236,9 @@ class Report:
             '<table><thead><tr><th></th><th style="text-align:left">check</th>'
             '<th style="text-align:left">details</th></tr></thead><tbody>'
             + "".join(rows)
-            + "</tbody></table></div>"
+            + "</tbody></table>"
+            + (f'<p style="color:#57606a">{html.escape(self.seed_note)}</p>' if self.seed_note else "")
+            + "</div>"
         )
 
 
@@ -543,6 +555,18 @@ def compare(fn, cases: Sequence[Case], reference: Callable, *, scalar: bool = Fa
         label = (name, np.asarray(case.args[i])) if name and not scalar else None
         assert_close(got, expected, what, at=label, rtol=rtol, atol=atol,
                      hint=diagnose(got, candidates, hint) if candidates else hint)
+
+
+def reproducible(run: Callable[[int], object]) -> None:
+    """``run(seed)`` calls student code with ``np.random.default_rng(seed)``: the same seed
+    must give the same result, another seed another one (the rng argument is used)."""
+    a, b, c = run(7), run(7), run(8)
+    if not np.array_equal(a, b):
+        raise CheckFailed("two calls with np.random.default_rng(7) gave different results",
+                          "draw every random number from the rng argument, not from np.random")
+    if np.array_equal(a, c):
+        raise CheckFailed("np.random.default_rng(7) and (8) gave the same result",
+                          "draw the random numbers from the rng argument")
 
 
 def rejects(fn, bad: Sequence[tuple]) -> None:

@@ -55,6 +55,7 @@ ENV_ISOLATION = "LRNOTES_GRADER_ISOLATION"
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _LRNOTES_DIR = os.path.dirname(_PACKAGE_DIR)
 _warned: set[str] = set()
+_LIVE: set[int] = set()  # forked workers not yet reaped
 
 
 class GraderStop(BaseException):
@@ -160,6 +161,8 @@ class _ForkSource:
         with warnings.catch_warnings():  # Python >= 3.12 warns about fork with threads
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
+            if pid:
+                _LIVE.add(pid)
         if pid == 0:  # ------------------------------------------------ the child
             status = 0
             try:
@@ -238,6 +241,7 @@ class _ForkSource:
             _, status = os.waitpid(self.pid, 0)
         except ChildProcessError:
             return "it ended the process"
+        _LIVE.discard(self.pid)
         self.pid = None
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
@@ -253,6 +257,7 @@ class _ForkSource:
                 os.kill(self.pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(self.pid, 0)
+            _LIVE.discard(self.pid)
             self.pid = None
         for fd in (self.fd, self.tb_r):
             with contextlib.suppress(OSError):
@@ -390,15 +395,16 @@ def drive(work, *, n_checks: int, limit: float, capture: BoundedText, reset, on_
     """
     kind = runner_name()
     COUNTERS.reset()
-    if kind == "fork":
-        source = _ForkSource(work, lambda tb_fd: prepare_child(tb_fd, capture, reset))
-    elif kind == "thread":
-        source = _ThreadSource(work, capture)
-    else:
-        source = _InlineSource(work)
     results: dict[int, dict] = {}
-    current, deadline = -1, time.monotonic() + limit
+    source = None
     try:
+        if kind == "fork":
+            source = _ForkSource(work, lambda tb_fd: prepare_child(tb_fd, capture, reset))
+        elif kind == "thread":
+            source = _ThreadSource(work, capture)
+        else:
+            source = _InlineSource(work)
+        current, deadline = -1, time.monotonic() + limit
         while True:
             event = source.next(deadline - time.monotonic())
             if event == "timeout":
@@ -423,8 +429,23 @@ def drive(work, *, n_checks: int, limit: float, capture: BoundedText, reset, on_
                 results[max(current, 0)] = on_end(max(current, 0), "it sent the grader a result it could not read")
                 break
     except KeyboardInterrupt:
-        source.stop()
+        _stop_all(source)
         raise KeyboardInterrupt("grading interrupted: the check was stopped") from None
     finally:
-        source.stop()
+        _stop_all(source)
     return results
+
+
+def _stop_all(source) -> None:
+    """Stop the worker, and any forked worker whose source was not built (an interrupt
+    that arrived during the fork)."""
+    if source is not None:
+        source.stop()
+    for pid in list(_LIVE):
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)
+        _LIVE.discard(pid)
