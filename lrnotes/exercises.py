@@ -16,7 +16,11 @@ The generator writes ``exercises/<name>.ipynb`` for the student, in which
 * each solution block becomes ``raise NotImplementedError("Student exercise: ...")``,
   at the block's indentation, with the text of the block's ``# STUB:`` comment(s)
   (default: "complete <function>");
-* cells tagged ``solution-only`` are dropped (worked solutions, the final asserts);
+* cells tagged ``solution-only`` are dropped (extra experiments, the final asserts);
+* in markdown cells, a line ``% solution-code: <name>`` becomes a fenced Python block
+  with the solution's definition of ``<name>`` (markers removed), so that a dropdown
+  ``{solution}`` in the book shows the code without a second copy of it (in MyST a
+  ``%`` line is a comment, so the solution notebook itself renders without it);
 * outputs and execution counts are stripped, so the file is byte-identical on
   every regeneration;
 * links to the solution notebook itself (the Colab badge) point to the student one.
@@ -35,7 +39,12 @@ Command line (run from the repository root)::
     python -m lrnotes.exercises            # (re)generate every student notebook
     python -m lrnotes.exercises --check    # exit 1 if any is missing or out of date (CI)
     python -m lrnotes.exercises --force    # overwrite even edited student notebooks
-    python -m lrnotes.exercises 02-critical-learning-rate   # only this exercise
+    python -m lrnotes.exercises 1-4-critical-learning-rate  # only this exercise
+
+A malformed notebook (not JSON, cells that are not a list, a cell that is not an
+object, a source that is not text) is reported by name with what is wrong: a solution
+notebook stops the generator (exit status 2); a student notebook on disk is treated as
+not generated here, so it is never overwritten.
 
 Exit status: 0 on success, 1 if ``--check`` found stale notebooks or a student's edits
 were protected, 2 if a solution notebook is malformed or none is found.
@@ -58,10 +67,13 @@ __all__ = [
     "BEGIN",
     "END",
     "STUB",
+    "SOLUTION_CODE",
     "SOLUTION_ONLY",
     "META_KEY",
     "ExerciseError",
+    "validate_structure",
     "strip_solutions",
+    "definitions",
     "make_student",
     "fingerprint",
     "render",
@@ -73,6 +85,7 @@ __all__ = [
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 STUB = "# STUB:"
+SOLUTION_CODE = "% solution-code:"
 SOLUTION_ONLY = "solution-only"
 META_KEY = "lrnotes_exercise"
 SOLUTIONS_DIR = Path("exercises") / "solutions"
@@ -84,11 +97,107 @@ class ExerciseError(ValueError):
     """A solution notebook the generator cannot turn into a student notebook."""
 
 
+# ============================================================================ structure
+_CELL_TYPES = ("code", "markdown", "raw")
+
+
+def validate_structure(data, *, where: str) -> None:
+    """Raise :class:`ExerciseError` unless ``data`` (parsed JSON) has a notebook's shape:
+    an object whose ``cells`` is a list of objects, each with a known ``cell_type`` and a
+    ``source`` that is a string or a list of strings."""
+    if not isinstance(data, dict):
+        raise ExerciseError(f"{where}: not a notebook (the top level is {type(data).__name__}, not an object)")
+    cells = data.get("cells")
+    if not isinstance(cells, list):
+        raise ExerciseError(f"{where}: 'cells' must be a list, got {type(cells).__name__}")
+    for i, cell in enumerate(cells):
+        if not isinstance(cell, dict):
+            raise ExerciseError(f"{where}, cell {i}: a cell must be an object, got {type(cell).__name__}")
+        if cell.get("cell_type") not in _CELL_TYPES:
+            raise ExerciseError(f"{where}, cell {i}: cell_type must be one of {_CELL_TYPES}, "
+                                f"got {cell.get('cell_type')!r}")
+        src = cell.get("source", "")
+        if not (isinstance(src, str) or (isinstance(src, list) and all(isinstance(x, str) for x in src))):
+            raise ExerciseError(f"{where}, cell {i}: source must be text or a list of strings")
+        meta = cell.get("metadata", {})
+        if not isinstance(meta, dict) or not isinstance(meta.get("tags", []), list):
+            raise ExerciseError(f"{where}, cell {i}: metadata must be an object, and its tags a list")
+
+
+def _read_notebook(path: Path, where: str):
+    """Read and validate a solution notebook, or raise :class:`ExerciseError`."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ExerciseError(f"{where}: cannot read it as JSON: {exc}") from None
+    validate_structure(data, where=where)
+    try:
+        return nbformat.reads(json.dumps(data), as_version=4)
+    except Exception as exc:  # noqa: BLE001 - nbformat's own complaints, whatever their type
+        raise ExerciseError(f"{where}: not a valid notebook: {exc}") from None
+
+
+def definitions(source: str) -> dict[str, str]:
+    """The top-level ``def`` blocks of ``source`` by name, solution markers removed."""
+    found: dict[str, str] = {}
+    lines = source.split("\n")
+    i = 0
+    while i < len(lines):
+        match = re.match(r"^(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(", lines[i])
+        if not match:
+            i += 1
+            continue
+        block = [lines[i]]
+        i += 1
+        while i < len(lines) and (not lines[i].strip() or lines[i][:1] in (" ", "\t") or lines[i].startswith(")")):
+            block.append(lines[i])
+            i += 1
+        while block and not block[-1].strip():
+            block.pop()
+        kept = [ln for ln in block if ln.strip() not in (BEGIN, END) and not ln.strip().startswith(STUB)]
+        found[match.group(1)] = "\n".join(kept)
+    return found
+
+
+def _fill_solution_code(text: str, defs: dict[str, str], where: str) -> str:
+    out = []
+    for line in text.split("\n"):
+        if line.strip().startswith(SOLUTION_CODE):
+            names = line.strip()[len(SOLUTION_CODE):].replace(",", " ").split()
+            missing = [n for n in names if n not in defs]
+            if not names or missing:
+                raise ExerciseError(f"{where}: {SOLUTION_CODE!r} names no function defined in the notebook: "
+                                    f"{', '.join(missing) or '(none given)'}")
+            out.append("```python\n" + "\n\n".join(defs[n] for n in names) + "\n```")
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 # ============================================================================ transforms
+LINE_LENGTH = 78  # the book's limit for code a reader sees
+
+
 def _stub_line(indent: str, message: str) -> str:
+    """``raise NotImplementedError("Student exercise: ...")``, wrapped over several
+    lines (adjacent string literals) when it would be longer than :data:`LINE_LENGTH`."""
     if not message.lower().startswith("student exercise"):
         message = f"Student exercise: {message}"
-    return f"{indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})"
+    line = f"{indent}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})"
+    if len(line) <= LINE_LENGTH:
+        return line
+    room = max(LINE_LENGTH - len(indent) - 4 - 3, 20)  # 4 spaces, two quotes and a ")"
+    chunks, current = [], ""
+    for word in message.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and len(json.dumps(candidate + " ", ensure_ascii=False)) > room:
+            chunks.append(current + " ")
+            current = word
+        else:
+            current = candidate
+    chunks.append(current)
+    body = "\n".join(f"{indent}    {json.dumps(c, ensure_ascii=False)}" for c in chunks)
+    return f"{indent}raise NotImplementedError(\n{body})"
 
 
 def strip_solutions(source: str, *, where: str = "cell") -> str:
@@ -160,6 +269,10 @@ def make_student(solution, *, solution_path: str, student_path: str):
     student.nbformat, student.nbformat_minor = solution.nbformat, solution.nbformat_minor
     student.metadata = copy.deepcopy(dict(solution.metadata))
     student.metadata.pop(META_KEY, None)
+    defs: dict[str, str] = {}
+    for cell in solution.cells:
+        if cell.get("cell_type") == "code":
+            defs.update(definitions(_source(cell)))
     cells = []
     for index, cell in enumerate(solution.cells):
         tags = cell.get("metadata", {}).get("tags", [])
@@ -180,6 +293,8 @@ def make_student(solution, *, solution_path: str, student_path: str):
             if BEGIN in source or END in source:
                 raise ExerciseError(f"{solution_path}, cell {index}: solution markers outside a code cell")
             source = source.replace(solution_path, student_path)
+            if cell.cell_type == "markdown":
+                source = _fill_solution_code(source, defs, f"{solution_path}, cell {index}")
         new.source = source
         cells.append(new)
     student.cells = cells
@@ -218,14 +333,19 @@ class Exercise:
 def _state(student: Path, text: str) -> tuple[str, str]:
     if not student.exists():
         return "missing", ""
-    current = student.read_text(encoding="utf-8")
+    try:
+        current = student.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "foreign", "it cannot be read as text"
     if current == text:
         return "up-to-date", ""
     try:
         existing = json.loads(current)
+        validate_structure(existing, where=student.name)
         stored = existing.get("metadata", {}).get(META_KEY, {}).get("fingerprint")
-    except (json.JSONDecodeError, AttributeError):
-        return "foreign", "it is not a readable notebook"
+    except (json.JSONDecodeError, AttributeError, ExerciseError) as exc:
+        why = str(exc) if isinstance(exc, ExerciseError) else "it is not a readable notebook"
+        return "foreign", f"it is not a notebook this generator wrote ({why})"
     if not stored:
         return "foreign", "it was not written by this generator (no fingerprint in its metadata)"
     if stored != fingerprint(existing):
@@ -248,10 +368,7 @@ def find_exercises(root: Path, names: list[str] | None = None) -> list[Exercise]
     for sol in solutions:
         student = sol.parent.parent / sol.name
         sol_rel, stu_rel = sol.relative_to(root).as_posix(), student.relative_to(root).as_posix()
-        try:
-            nb = nbformat.read(sol, as_version=4)
-        except Exception as exc:  # malformed JSON or notebook
-            raise ExerciseError(f"{sol_rel}: cannot read it as a notebook: {exc}") from None
+        nb = _read_notebook(sol, sol_rel)
         text = render(make_student(nb, solution_path=sol_rel, student_path=stu_rel))
         state, detail = _state(student, text)
         exercises.append(Exercise(sol, student, text, state, detail))
@@ -264,9 +381,10 @@ def _orphans(root: Path) -> list[Path]:
     for path in sorted((root / SOLUTIONS_DIR).parent.glob("*.ipynb")):
         try:
             meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get(META_KEY)
-        except (json.JSONDecodeError, AttributeError, OSError):
+        except (json.JSONDecodeError, AttributeError, OSError, UnicodeDecodeError):
             continue
-        if meta and not (root / meta.get("generated_from", "")).exists():
+        source = meta.get("generated_from") if isinstance(meta, dict) else None
+        if isinstance(source, str) and source and not (root / source).exists():
             found.append(path)
     return found
 
@@ -279,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         "their solutions (exercises/solutions/*.ipynb). Never overwrites a student's edits "
         "unless --force.",
     )
-    parser.add_argument("names", nargs="*", help="exercise names (default: all), e.g. 01-build-a-schedule")
+    parser.add_argument("names", nargs="*", help="exercise names (default: all), e.g. 1-1-build-a-schedule")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a student notebook is missing or out of date")
     parser.add_argument("--force", action="store_true", help="overwrite student notebooks even if they were edited")
     parser.add_argument("--root", type=Path, default=Path("."), help="repository root (default: the current directory)")

@@ -1,13 +1,21 @@
-"""The autograder: correct answers pass; broken ones get feedback, never an exception.
+"""The autograder: correct answers pass; broken, hostile or sneaky ones get feedback,
+never a traceback, a hang or a flood of output.
 
-The correct answers are the ones in the solution notebooks (the single source of truth):
-their function-defining cells are executed here, so the grader is tested against exactly
-what the notebooks ship.
+The correct answers are the solution notebooks' own functions (the single source of
+truth): their function-defining cells are executed here.
 """
 
 from __future__ import annotations
 
+import collections
+import itertools
 import math
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import nbformat
@@ -16,105 +24,225 @@ import pytest
 
 from lrnotes import grading as G
 from lrnotes import schedules as S
+from lrnotes import snippets
 
-SOLUTIONS = Path(__file__).resolve().parents[1] / "exercises" / "solutions"
+REPO = Path(__file__).resolve().parents[1]
+SOLUTIONS = REPO / "exercises" / "solutions"
 
 
-def _solution_namespace(name: str) -> dict:
-    """Execute the cells of a solution notebook that define functions (no plots)."""
-    nb = nbformat.read(SOLUTIONS / name, as_version=4)
-    ns: dict = {"np": np, "S": S, "G": G}
+def solution_functions(stem: str) -> dict:
+    """Execute a solution notebook's code cells that define its functions and constants
+    (not its checks, try-it calls or solution-only experiments)."""
+    nb = nbformat.read(SOLUTIONS / f"{stem}.ipynb", as_version=4)
+    ns: dict = {"__name__": "__main__"}
     for cell in nb.cells:
-        if cell.cell_type == "code" and "def " in cell.source and "plt." not in cell.source:
-            exec(compile(cell.source, name, "exec"), ns)
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.cell_type != "code" or "solution-only" in tags:
+            continue
+        if any(w in cell.source for w in ("report", "G.try_it", "assert ")):
+            continue
+        exec(compile(cell.source, stem, "exec"), ns)
     return ns
 
 
 @pytest.fixture(scope="module")
-def ex1():
-    return _solution_namespace("01-build-a-schedule.ipynb")
+def ex():
+    cache: dict = {}
 
+    def get(stem):
+        if stem not in cache:
+            cache[stem] = solution_functions(stem)
+        return cache[stem]
 
-@pytest.fixture(scope="module")
-def ex2():
-    return _solution_namespace("02-critical-learning-rate.ipynb")
+    return get
 
 
 @pytest.fixture(autouse=True)
 def short_time_limit(monkeypatch):
-    monkeypatch.setattr(G, "TIME_LIMIT", 2.0)
+    monkeypatch.setattr(G, "TIME_LIMIT", 1.0)
 
 
 def _stub(*args, **kwargs):
     raise NotImplementedError("Student exercise: do it")
 
 
-def _assert_feedback(report: G.Report):
+def assert_feedback(report: G.Report, *words: str):
     """A failed report that explains itself: no exception escaped, each failure has a message."""
     assert isinstance(report, G.Report)
-    assert not report.passed
-    assert report.n_passed < report.n_total
+    assert not report.passed and report.n_passed < report.n_total
     for r in report.failed:
-        assert r.status in ("fail", "error", "todo", "timeout", "skipped")
-        assert r.message, r
+        assert r.status in ("fail", "error", "todo", "timeout", "skipped") and r.message, r
     text, page = str(report), report._repr_html_()
     assert "checks passed" in text and "not passed yet" in text
     assert "lrnotes-grade" in page and "Traceback" not in text
+    assert len(text) < 40_000, "the report must stay short"
+    for w in words:
+        assert w in text, (w, text)
+    return text
 
 
-# ============================================================================ machinery
+# ============================================================================ reports
 def test_report_counts_and_renders():
     ok = G.CheckResult("a", "pass")
-    bad = G.CheckResult("b <x>", "fail", "wrong at k=3", "divide by T+1")
-    report = G.Report("Part X", [ok, bad])
+    bad = G.CheckResult("b <x>", "fail", "wrong at k=3", "divide by T+1", "printed\nlines")
+    report = G.Report("Exercise 9.9a", [ok, bad], seed=7)
     assert (report.n_passed, report.n_total, report.passed) == (1, 2, False)
     assert report.failed == [bad]
     text = str(report)
-    assert text.splitlines()[0] == "Part X: 1/2 checks passed (not passed yet)"
+    assert text.splitlines()[0] == "Exercise 9.9a: 1/2 checks passed (not passed yet)"
     assert "[FAIL] b <x>: wrong at k=3" in text and "hint: divide by T+1" in text
+    assert "your code printed: printed" in text
     page = report._repr_html_()
     assert "b &lt;x&gt;" in page and "<x>" not in page  # escaped
-    assert G.Report("Part X", [ok]).passed
+    assert G.Report("x", [ok]).passed
     assert not G.Report("empty", []).passed  # nothing checked is not a pass
 
 
-def test_checks_turn_every_kind_of_breakage_into_results():
-    def looping(x):
-        while True:  # an endless loop that even swallows ordinary exceptions
-            try:
-                x = x + 1
-            except Exception:
-                pass
+def test_results_are_bounded_and_well_formed():
+    r = G.CheckResult("n", "weird-status", "m" * 10**6, "h" * 10**5, "o" * 10**5)
+    assert r.status == "error"
+    assert len(r.message) < 2_000 and len(r.hint) < 1_000 and len(r.output) < 2_000
+    assert G.CheckResult.from_event({"status": ["x"], "message": 3}, "n").message == ""
 
-    cases = {
-        "raises": (lambda x: 1 / 0, "fail", "ZeroDivisionError"),
-        "none": (lambda x: None, "fail", "returned None"),
-        "text": (lambda x: "hello", "fail", "not a number"),
-        "shape": (lambda x: np.sum(x), "fail", "shape ()"),
-        "nan": (lambda x: x * np.nan, "fail", "non-finite"),
-        "exit": (lambda x: exit(3), "fail", "SystemExit"),
-        "loop": (looping, "timeout", "stopped after"),
-        "stub": (_stub, "todo", "Student exercise: do it"),
-    }
-    for key, (fn, status, words) in cases.items():
-        g = G.Checks(key, fn, time_limit=0.3)
 
-        @g.check("first")
-        def _(f):
-            x = np.arange(3.0)
+# ============================================================================ hostile code
+def _checks_of(fn, time_limit=0.5):
+    g = G.Checks("Exercise 0.0a: machinery", fn, time_limit=time_limit, seed=1)
+
+    @g.check("first")
+    def _(f):
+        x = np.arange(3.0)
+        for _ in range(2):
             G.assert_close(G.as_array(G.call(f, x), x.shape, "f(x)"), x, "f(x)")
 
-        @g.check("second")
-        def _(f):
-            raise AssertionError("never reached when the first check is a todo or a time-out")
+    @g.check("second")
+    def _(f):
+        G.assert_close(G.as_array(G.call(f, np.ones(2)), (2,), "f(1)"), np.ones(2), "f(1)")
 
-        report = g.run()
-        first = report.results[0]
-        assert first.status == status, (key, first)
-        assert words in first.message, (key, first.message)
-        if status in ("todo", "timeout"):
-            assert report.results[1].status == "skipped"
-        _assert_feedback(report)
+    return g
+
+
+class _Boom(BaseException):
+    pass
+
+
+class _BadRepr:
+    def __repr__(self):
+        raise RuntimeError("no repr for you")
+
+    __str__ = __repr__
+
+    def __array__(self, *args, **kwargs):
+        raise RuntimeError("not an array either")
+
+
+def _catch_all_loop(x):
+    while True:
+        try:
+            while True:
+                pass
+        except BaseException:  # noqa: BLE001 - the point of the test
+            continue
+
+
+def _c_loop(x):
+    collections.deque(itertools.count(), maxlen=0)
+
+
+def _raises(exc):
+    def f(x):
+        raise exc
+
+    return f
+
+
+HOSTILE = {
+    # name: (function, expected status of the first check, words in the report)
+    "catch-all loop": (_catch_all_loop, "timeout", "did not return within 0.5 s"),
+    "C-level loop": (_c_loop, "timeout", "`_c_loop`"),
+    "os._exit": (lambda x: os._exit(3), "fail", "exit status 3"),
+    "sys.exit": (lambda x: sys.exit(2), "fail", "SystemExit"),
+    "KeyboardInterrupt": (_raises(KeyboardInterrupt("k" * 10**6)), "fail", "KeyboardInterrupt"),
+    "GeneratorExit": (_raises(GeneratorExit()), "fail", "GeneratorExit"),
+    "BaseException subclass": (_raises(_Boom("boom")), "fail", "_Boom"),
+    "1 MB message": (_raises(ValueError("m" * 10**6)), "fail", "more characters"),
+    "repr raises": (lambda x: _BadRepr(), "fail", "not a number"),
+    "NaN": (lambda x: x * np.nan, "fail", "NaN"),
+    "None": (lambda x: None, "fail", "returned None"),
+    "a string": (lambda x: "hello", "fail", "not a number"),
+    "a generator": (lambda x: (i for i in x), "fail", "not a number"),
+    "complex": (lambda x: x + 1j, "fail", "complex"),
+    "prints megabytes": (lambda x: print("x" * 10**7), "fail", "more characters not shown"),
+    "stub": (_stub, "todo", "Student exercise: do it"),
+    "too slow": (lambda x: (time.sleep(0.3), x)[1], "timeout", "too slow"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_code_becomes_feedback(case):
+    fn, status, words = HOSTILE[case]
+    start = time.monotonic()
+    report = _checks_of(fn).run()
+    assert time.monotonic() - start < 5
+    assert report.results[0].status == status, (case, report)
+    text = assert_feedback(report, words)
+    if status in ("todo", "timeout"):
+        assert report.results[1].status == "skipped"
+    assert len(text) < 8_000
+
+
+def test_a_timeout_names_the_line_and_leaves_the_session_usable():
+    report = _checks_of(_catch_all_loop).run()
+    assert "It was running line" in report.results[0].message and "`_catch_all_loop`" in report.results[0].message
+    # a slow import in the worker dies with the worker; the session's modules are untouched
+    before = set(sys.modules)
+
+    def imports_forever(x):
+        import json  # noqa: F401 - the import is the point
+
+        while True:
+            pass
+
+    _checks_of(imports_forever).run()
+    assert set(sys.modules) == before
+    assert _checks_of(lambda x: x).run().passed
+
+
+def test_patched_globals_and_error_state_do_not_change_the_verdict(monkeypatch, ex):
+    good = ex("1-4-critical-learning-rate")["critical_lr"]
+    old = np.seterr(all="raise")
+    try:
+        monkeypatch.setattr(np.linalg, "eigvalsh", lambda *a, **k: 1 / 0)
+        monkeypatch.setattr(math, "cos", lambda x: 0.0)
+        monkeypatch.setattr(G.ex1_4, "ref_critical_lr", lambda H: 42.0)
+        monkeypatch.setattr(np.random, "default_rng", lambda *a: None)
+        report = G.check_critical_lr(lambda H: good(H))
+    finally:
+        np.seterr(**old)
+    assert report.passed, report
+
+
+def test_student_code_cannot_patch_the_reference():
+    def cheat(H):
+        G.ex1_4.ref_critical_lr = lambda H: 1.0
+        np.linalg.eigvalsh = lambda H: np.array([2.0])
+        return 1.0
+
+    report = G.check_critical_lr(cheat)
+    assert_feedback(report, "expected 0.5")
+    assert G.ex1_4.ref_critical_lr([[4.0]]) == 0.5  # the session is unchanged too
+
+
+def test_values_that_break_the_graders_own_code():
+    assert_feedback(G.check_largest_jump(lambda s, T: (float("inf"), 1.0)), "returned inf")
+    assert_feedback(G.check_largest_jump(lambda s, T: (np.nan, _BadRepr())), "NaN")
+    assert_feedback(G.check_largest_jump(lambda s, T: {"t": 1}), "pair")
+    assert_feedback(G.check_wsd(lambda *a, **k: [[1, 2], [3]]), "not a number")
+
+
+def test_not_a_function():
+    report = G.check_wsd(np.arange(3))
+    assert report.results[0].status == "error" and "expected a function" in report.results[0].message
 
 
 def test_a_grader_bug_is_reported_not_raised():
@@ -126,241 +254,290 @@ def test_a_grader_bug_is_reported_not_raised():
 
     report = g.run()
     assert report.results[0].status == "error" and "KeyError" in report.results[0].message
-
-
-def test_not_a_function():
-    report = G.check_wsd(np.arange(3))
-    assert report.results[0].status == "error"
-    assert "expected a function" in report.results[0].message
-    _assert_feedback(report)
-
-
-def test_expect_value_error_wants_the_argument_named():
-    def vague(T):
-        raise ValueError("bad input")
-
-    def named(T):
-        raise ValueError(f"T must be >= 1, got {T}")
-
-    def lenient(T):
-        return 1.0
-
-    G.expect_value_error(named, 0, names=("T",))
-    with pytest.raises(G.CheckFailed, match="does not name"):
-        G.expect_value_error(vague, 0, names=("T",))
-    with pytest.raises(G.CheckFailed, match="returned normally"):
-        G.expect_value_error(lenient, 0, names=("T",))
-    with pytest.raises(G.CheckFailed, match="TypeError instead of ValueError"):
-        G.expect_value_error(lambda: None, 0, names=("T",))
-
-
-def test_assert_close_names_the_first_wrong_element():
-    k = np.arange(1, 6)
-    with pytest.raises(G.CheckFailed, match=r"wrong at k=4: expected 4, got 5 \(1 of 5"):
-        G.assert_close([1, 2, 3, 5, 5], k, "eta", at=("k", k))
-    G.assert_close(k + 1e-13, k, "eta")
+    assert "bug in the grader" in report.results[0].hint
 
 
 def test_try_it_never_raises(capsys):
     G.try_it(_stub, 1)
     G.try_it(lambda t: 1 / 0, 1)
     G.try_it(lambda t: (np.int64(3), np.float64(0.5)), 1)
+    G.try_it(_catch_all_loop, 1)
+    G.try_it(lambda t: _BadRepr(), 1)
     out = capsys.readouterr().out
-    assert "not implemented yet" in out
-    assert "ZeroDivisionError" in out
-    assert "= (3, 0.5)" in out
+    assert "not implemented yet" in out and "ZeroDivisionError" in out
+    assert "= (3, 0.5)" in out and "did not return" in out and "repr() failed" in out
 
 
-# ============================================================================ exercise 1
-def test_solutions_of_exercise_1_pass(ex1):
-    for check, name in [
-        (G.check_linear_decay, "linear_decay"),
-        (G.check_wsd, "wsd"),
-        (G.check_largest_jump, "largest_jump"),
-        (G.check_fixed_wsd, "fixed_wsd_schedule"),
-    ]:
-        report = check(ex1[name])
-        assert report.passed, report
+def test_jupyter_interrupt_stops_the_worker_and_is_not_swallowed(tmp_path):
+    script = tmp_path / "interrupt.py"
+    script.write_text(textwrap.dedent("""
+        import os, time
+        from lrnotes import grading as G
+        G.TIME_LIMIT = 60
+        def loop(*a):
+            while True:
+                try:
+                    pass
+                except BaseException:
+                    pass
+        t0 = time.time()
+        try:
+            G.check_linear_decay(loop)
+        except KeyboardInterrupt as exc:
+            print("interrupted after", round(time.time() - t0, 1), "s:", exc)
+        import subprocess
+        left = subprocess.run(["pgrep", "-P", str(os.getpid())], capture_output=True, text=True).stdout.split()
+        print("children left:", left)
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=REPO, stdout=subprocess.PIPE, text=True,
+                            start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    time.sleep(3.0)
+    os.killpg(proc.pid, signal.SIGINT)  # as jupyter_client interrupts a kernel: its process group
+    out, _ = proc.communicate(timeout=30)
+    assert "interrupted after" in out and "check was stopped" in out, out
+    assert "children left: []" in out, out
 
 
-def _linear_broken():
-    def divides_by_T(k, T, alpha=1.0):
-        return alpha * (1 - np.asarray(k) / T)
+@pytest.mark.parametrize("runner", ["thread", "inline"])
+def test_fallback_runners(monkeypatch, capsys, runner):
+    """Where os.fork is missing: checks run in-process, with a warning; a thread-based limit
+    stops slow Python code and says so when it cannot stop a loop."""
+    monkeypatch.setenv("LRNOTES_GRADER_ISOLATION", runner)
+    monkeypatch.setattr(G._isolation, "_warned", set())
+    assert _checks_of(lambda x: x).run().passed
+    assert _checks_of(lambda x: x * np.nan).run().results[0].status == "fail"
+    assert "os.fork" in capsys.readouterr().out
+    if runner == "thread":
+        def slow(x):
+            s = 0
+            for i in range(10**9):
+                s += i
+            return x
 
-    def no_validation(k, T, alpha=1.0):
-        return alpha * (1 - np.asarray(k) / (T + 1))
+        report = _checks_of(slow).run()
+        assert report.results[0].status == "timeout", report
 
-    def loops_and_appends(k, T, alpha=1.0):
-        return [alpha * (1 - kk / (T + 1)) for kk in np.ravel(k)]
+        def stubborn(x):  # swallows the injected stop for 4 s, then ends (not to burn CI)
+            end = time.monotonic() + 4
+            while time.monotonic() < end:
+                try:
+                    while time.monotonic() < end:
+                        pass
+                except BaseException:  # noqa: BLE001 - the point of the test
+                    continue
+            return x
 
-    return {
-        "divides by T": (divides_by_T, "divided by T"),
-        "no validation": (no_validation, "should raise ValueError"),
-        "flattens": (loops_and_appends, "shape"),
-        "stub": (_stub, "not implemented"),
-        "nan": (lambda k, T, alpha=1.0: np.full(np.shape(k), np.nan), "non-finite"),
-    }
-
-
-@pytest.mark.parametrize("case", list(_linear_broken()))
-def test_check_linear_decay_feedback(case):
-    fn, words = _linear_broken()[case]
-    report = G.check_linear_decay(fn)
-    _assert_feedback(report)
-    assert words in str(report), str(report)
-
-
-def test_check_wsd_feedback(ex1):
-    good = ex1["wsd"]
-
-    def negative_after_total(t, total, peak=1.0, warmup=0, decay_frac=0.1):
-        t = np.asarray(t, dtype=float)
-        rise = t / warmup if warmup else np.ones_like(t)
-        return peak * np.minimum(np.minimum(rise, 1.0), (total - t) / (decay_frac * total))
-
-    def scalar_only(t, total, peak=1.0, warmup=0, decay_frac=0.1):
-        if t < warmup:
-            return peak * t / warmup
-        return peak
-
-    report = G.check_wsd(negative_after_total)
-    _assert_feedback(report)
-    assert "clip" in str(report)
-    report = G.check_wsd(scalar_only)
-    _assert_feedback(report)
-    assert "ambiguous" in str(report)
-    report = G.check_wsd(lambda *a, **k: good(*a, **k) * 1.01)
-    _assert_feedback(report)
-    assert "wrong at t=" in str(report)
-    # The grader's own reference is lrnotes.schedules: a WSD that misses the floor-at-zero
-    # end is caught at t = total.
-    assert G.check_wsd(lambda t, total, *a: np.asarray(good(t, total, *a)) + (np.asarray(t) >= total)).failed
+        report = _checks_of(stubborn).run()
+        assert report.results[0].status == "timeout" and "restart the kernel" in report.results[0].message
 
 
-def test_check_largest_jump_feedback():
-    def off_by_one(schedule, T):
-        values = np.array([schedule(t) for t in range(T + 1)])
-        i = int(np.argmax(np.abs(np.diff(values))))
-        return i, float(np.diff(values)[i])
-
-    def absolute(schedule, T):
-        values = np.array([schedule(t) for t in range(T + 1)])
-        d = np.abs(np.diff(values))
-        return int(d.argmax()) + 1, float(d.max())
-
-    for fn, words in [(off_by_one, "new value starts"), (absolute, "keep the sign"), (lambda s, T: 17000, "pair")]:
-        report = G.check_largest_jump(fn)
-        _assert_feedback(report)
-        assert words in str(report), str(report)
+# ============================================================================ every exercise
+STEMS = sorted(p.stem for p in SOLUTIONS.glob("*.ipynb"))
 
 
-def test_check_fixed_wsd_rejects_the_source_snippet():
-    report = G.check_fixed_wsd(G.buggy_wsd_schedule)
-    _assert_feedback(report)
-    assert "max is 1.5 at step 17000" in str(report)
-    assert "duration" in str(report)
+def test_every_exercise_has_a_module_and_a_notebook():
+    numbers = sorted(G.EXERCISES)
+    assert len(numbers) >= 12
+    by_chapter = collections.Counter(n.split(".")[0] for n in numbers)
+    assert all(by_chapter[c] >= 2 for c in "123456"), by_chapter
+    assert [s.split("-")[0] + "." + s.split("-")[1] for s in STEMS] == numbers
+    for number, module in G.EXERCISES.items():
+        assert module.CHECKS and all(f.__name__.startswith("check_") for f in module.CHECKS)
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_solutions_pass_with_several_seeds(stem, ex, monkeypatch):
+    monkeypatch.setattr(G, "TIME_LIMIT", 30.0)  # a loaded CI machine: correctness, not speed
+    ns = ex(stem)
+    module = G.EXERCISES[".".join(stem.split("-")[:2])]
+    names = [c.__name__.removeprefix("check_") for c in module.CHECKS]
+    for check, name in zip(module.CHECKS, names):
+        for seed in (0, 12345):
+            report = check(ns[name], seed=seed)
+            assert report.passed, report
+            assert report.title.startswith(f"Exercise {module.NUMBER}")
+
+
+# ============================================================================ cannot be fooled cheaply
+def test_a_lookup_table_fails_the_random_probes(ex):
+    good = ex("1-1-build-a-schedule")["linear_decay"]
+    table = {}
+    for case in G.ex1_1.LINEAR_CASES:  # everything fixed in the grader's source
+        table[(np.asarray(case.args[0]).tobytes(), case.args[1], case.args[2])] = good(*case.args)
+
+    def lookup(k, T, alpha=1.0):
+        key = (np.asarray(k).tobytes(), T, alpha)
+        if key in table:
+            return table[key]
+        return good(k, T, alpha) if np.ndim(k) == 0 else np.zeros(np.shape(k))
+
+    report = G.check_linear_decay(lookup, seed=99)
+    text = assert_feedback(report, "[random probe, seed 99]")
+    assert report.results[0].passed
+    # the seed repeats the same probes: the same message twice
+    assert str(G.check_linear_decay(lookup, seed=99)) == text
+
+
+def test_the_honest_looking_wrong_answers_of_the_issue(ex):
+    e1, e4 = ex("1-1-build-a-schedule"), ex("1-4-critical-learning-rate")
+
+    def skips_zero(schedule, T):  # never evaluates schedule(0)
+        v = np.array([schedule(t) for t in range(1, T + 1)])
+        d = np.diff(v)
+        i = int(np.argmax(np.abs(d)))
+        return i + 2, float(d[i])
+
+    assert_feedback(G.check_largest_jump(skips_zero), "schedule(0)")
+
+    def accepts_singular(H):
+        H = np.asarray(H, float)
+        if H.ndim != 2 or H.shape[0] != H.shape[1] or not np.allclose(H, H.T) or not np.isfinite(H).all():
+            raise ValueError("H must be square, symmetric and finite")
+        eig = np.linalg.eigvalsh(H)
+        if eig[0] < 0:
+            raise ValueError("H must be positive semi-definite")
+        return 2 / eig[-1]
+
+    assert_feedback(G.check_critical_lr(accepts_singular), "singular")
+    threshold = e4["empirical_threshold"]
+    assert_feedback(G.check_empirical_threshold(lambda *a: -np.inf if np.isinf(threshold(*a)) else threshold(*a)),
+                    "-inf")
+
+    linear = e1["linear_decay"]
+
+    def float_budget(k, T, alpha=1.0):  # accepts T=5.0, a float budget
+        if T < 1 or T != int(T):
+            raise ValueError(f"T must be a whole number >= 1, got {T!r}")
+        return linear(k, int(T), alpha)
+
+    assert_feedback(G.check_linear_decay(float_budget), "5.0", "returned normally")
+
+    def infinite_peak(k, T, alpha=1.0):  # accepts alpha=inf
+        if not alpha >= 0:
+            raise ValueError(f"alpha must be >= 0, got {alpha!r}")
+        return linear(k, T, 1.0) * alpha
+
+    assert_feedback(G.check_linear_decay(infinite_peak), "inf", "returned normally")
+    good_wsd = e1["wsd"]
+
+    def nan_peak(t, total, peak=1.0, *args, **kwargs):  # NaN in, NaN out
+        if peak != peak:
+            return np.full(np.shape(t), np.nan)
+        return good_wsd(t, total, peak, *args, **kwargs)
+
+    assert_feedback(G.check_wsd(nan_peak), "nan", "returned normally")
+
+
+# ============================================================================ feedback fits the mistake
+def test_no_duration_hint_for_nan_and_precision_hint_for_float32(ex):
+    text = assert_feedback(G.check_fixed_wsd_schedule(lambda step: float("nan")), "NaN")
+    assert "duration" not in text
+    text = assert_feedback(G.check_fixed_wsd_schedule(snippets.wsd_6_3.wsd_schedule), "max is 1.5 at step 17000")
+    assert "duration" in text
+    wsd = ex("1-1-build-a-schedule")["wsd"]
+    text = assert_feedback(G.check_wsd(lambda *a, **k: np.float32(wsd(*a, **k))
+                                       if np.ndim(a[0]) == 0 else np.asarray(wsd(*a, **k), np.float32)),
+                           "float32")
+    assert "eigvalsh" not in text
+    text = assert_feedback(G.check_wsd(lambda *a, **k: np.asarray(wsd(*a, **k)) + 0j), "complex")
+    assert "eigvalsh" not in text
+
+
+FEEDBACK = [
+    # (exercise stem, check, wrong answer built from the solution namespace, words)
+    ("1-1-build-a-schedule", "check_linear_decay",
+     lambda ns: lambda k, T, alpha=1.0: alpha * (1 - np.asarray(k) / T), "divided by T"),
+    ("1-1-build-a-schedule", "check_largest_jump",
+     lambda ns: lambda s, T: (ns["largest_jump"](s, T)[0] - 1, ns["largest_jump"](s, T)[1]), "new value starts"),
+    ("1-2-cosine-and-restarts", "check_cosine",
+     lambda ns: lambda t, total, peak=1.0, floor=0.0: floor + 0.5 * (peak - floor) * (1 + np.cos(np.pi * np.asarray(t, float) / total)),
+     "min(t, total)"),
+    ("1-2-cosine-and-restarts", "check_sgdr",
+     lambda ns: lambda t, period, mult=1.0, peak=1.0, floor=0.0: ns["sgdr"](t, period, 1.0, peak, floor),
+     "times longer"),
+    ("1-3-double-well", "check_barrier_heights",
+     lambda ns: lambda a, b: ns["barrier_heights"](a, b)[::-1], "swapped"),
+    ("1-4-critical-learning-rate", "check_critical_lr",
+     lambda ns: lambda H: 2 / np.max(np.diag(np.asarray(H, float))), "diagonal"),
+    ("1-4-critical-learning-rate", "check_log_growth",
+     lambda ns: lambda lrs, lam: np.log(np.maximum(1 - np.outer(lam, lrs), 1e-300)).sum(axis=1),
+     "absolute value"),
+    ("1-5-momentum-threshold", "check_heavy_ball_critical_lr",
+     lambda ns: lambda H, beta: ns["heavy_ball_critical_lr"](H, beta) / (1 + beta), "raises the threshold"),
+    ("1-6-batch-size-noise", "check_equal_noise_lr", lambda ns: lambda eta, B, Bn, lam: eta * Bn / B, "linear scaling"),
+    ("1-7-adam-scheduled-beta1", "check_bias_correction",
+     lambda ns: lambda b: 1 - np.asarray(b) ** np.arange(1, len(b) + 1), "constant beta1 only"),
+    ("2-1-euler-lagrange", "check_euler_lagrange", lambda ns: lambda L, S, t: -ns["euler_lagrange"](L, S, t), "sign"),
+    ("2-1-euler-lagrange", "check_power_exponent", lambda ns: lambda p: 2.0 / (p + 2), "exact"),
+    ("2-2-best-power", "check_best_scale",
+     lambda ns: lambda m, D, G_, T: (ns["best_scale"](m, D, G_, T)[0] * 2, ns["best_scale"](m, D, G_, T)[1]), "dJ/dc"),
+    ("3-1-weighted-identity", "check_identity_rhs", lambda ns: lambda w, q: float(ns["identity_rhs"](w, q)), "Fraction"),
+    ("3-1-weighted-identity", "check_identity_rhs_fast", lambda ns: ns["identity_rhs"], "too slow"),
+    ("3-2-last-iterate-bound", "check_tuned_bound",
+     lambda ns: lambda s, D=1.0, G_=1.0: (1 / ns["tuned_bound"](s, D, G_)[0], ns["tuned_bound"](s, D, G_)[1]),
+     "sqrt(A/B)"),
+    ("4-1-noisy-quadratic", "check_simulate",
+     lambda ns: lambda lrs, th, lam, s, n, rng: ns["simulate"](lrs, th, lam, s, n, np.random.default_rng(0)),
+     "rng argument"),
+    ("4-2-retarget-mid-run", "check_retarget",
+     lambda ns: lambda sched, total, at, new: (lambda t: sched(np.asarray(t, float))), "wrong at t="),
+    ("5-1-low-precision", "check_format_limits",
+     lambda ns: lambda dt: (float(__import__("torch").finfo(dt).tiny),) + ns["format_limits"](dt)[1:], "subnormal"),
+    ("5-2-the-cliff", "check_clip_rows", lambda ns: lambda g, c: np.clip(g, -c, c), "np.clip"),
+    ("5-2-the-cliff", "check_clip_threshold",
+     lambda ns: lambda x, frac: float(np.quantile(x, 1 - frac)), "one of the norms"),
+    ("6-1-piecewise-linear", "check_best_three_piece",
+     lambda ns: lambda T: ([0.0, 0.3, 0.6, 1.0], [1.0, 0.7, 0.4, 0.1]), "aim for at most"),
+    ("6-2-curvature-aware", "check_power_iteration",
+     lambda ns: lambda hvp, v0, n: ns["power_iteration"](hvp, v0, 3 * n + 5), "budget"),
+]
+
+
+@pytest.mark.parametrize("stem, check, make, words", FEEDBACK, ids=[f[1] for f in FEEDBACK])
+def test_feedback_names_the_mistake(stem, check, make, words, ex):
+    ns = ex(stem)
+    assert_feedback(getattr(G, check)(make(ns)), words)
+
+
+def test_every_check_reports_todo_for_a_stub():
+    for number, module in G.EXERCISES.items():
+        for check in module.CHECKS:
+            report = check(_stub)
+            assert report.results[0].status == "todo", (number, check.__name__, report)
+            assert all(r.status == "skipped" for r in report.results[1:])
 
 
 def test_buggy_snippet_really_is_buggy():
-    assert G.buggy_wsd_schedule(16_999) == 1.0 and G.buggy_wsd_schedule(17_000) == 1.5
+    buggy = snippets.wsd_6_3.wsd_schedule
+    assert buggy(16_999) == 1.0 and buggy(17_000) == 1.5
     fixed = S.wsd(20_000, warmup=1_000, decay_frac=0.1)
     assert fixed(17_000) == 1.0 and math.isclose(fixed(19_000), 0.5)
 
 
-# ============================================================================ exercise 2
-def test_solutions_of_exercise_2_pass(ex2):
-    for check, name in [
-        (G.check_critical_lr, "critical_lr"),
-        (G.check_final_norms, "final_norms"),
-        (G.check_empirical_threshold, "empirical_threshold"),
-    ]:
-        report = check(ex2[name])
-        assert report.passed, report
+def test_references_agree_with_lrnotes():
+    """The grader's own reference maths, held against the package it is independent of."""
+    from lrnotes import theory as Th
 
-
-def test_check_critical_lr_feedback(ex2):
-    good = ex2["critical_lr"]
-
-    def max_diagonal(H):
-        H = np.asarray(H, dtype=float)
-        if H.ndim != 2 or H.shape[0] != H.shape[1]:
-            raise ValueError("H must be square")
-        return 2 / np.max(np.diag(H))
-
-    def one_over_L(H):
-        return good(H) / 2
-
-    def in_place(H):
-        value = good(H)
-        H *= 0
-        return value
-
-    def eigvals_complex(H):
-        return 2 / np.max(np.linalg.eigvals(np.asarray(H)).astype(complex))
-
-    for fn, words in [
-        (max_diagonal, "diagonal"),
-        (one_over_L, "not 1/L"),
-        (in_place, "changed its input"),
-        (eigvals_complex, "not a number"),
-        (lambda H: np.array([good(H)]), "single number"),
-        (_stub, "not implemented"),
-    ]:
-        report = G.check_critical_lr(fn)
-        _assert_feedback(report)
-        assert words in str(report), (words, str(report))
-
-
-def test_check_final_norms_feedback(ex2):
-    good = ex2["final_norms"]
-    for fn, words in [
-        (lambda H, etas, x0, n: good(H, etas, x0, n) ** 2, "squared norm"),
-        (lambda H, etas, x0, n: good(H, etas, x0, n + 1), "one step too many"),
-        (lambda H, etas, x0, n: good(H, etas, x0, n)[:, None], "shape"),
-        (lambda H, etas, x0, n: float(good(H, etas, x0, n)[0]), "shape"),
-    ]:
-        report = G.check_final_norms(fn)
-        _assert_feedback(report)
-        assert words in str(report), (words, str(report))
-
-
-def test_check_empirical_threshold_feedback(ex2):
-    good, norms = ex2["empirical_threshold"], ex2["final_norms"]
-
-    def theory(H, etas, x0, n):
-        return 2 / np.linalg.eigvalsh(H)[-1]  # the right number, but it does not diverge
-
-    def off_grid(H, etas, x0, n):
-        return good(H, etas, x0, n) * 1.0001
-
-    def one_too_early(H, etas, x0, n):
-        v = good(H, etas, x0, n)
-        i = int(np.searchsorted(etas, v))
-        return float(etas[max(i - 2, 0)]) if np.isfinite(v) else v
-
-    def never_inf(H, etas, x0, n):
-        v = good(H, etas, x0, n)
-        return v if np.isfinite(v) else float(etas[-1])
-
-    def huge_cutoff(H, etas, x0, n):  # "diverged" only when astronomically large
-        d = np.flatnonzero(norms(H, etas, x0, n) > 1e30)
-        return float(etas[d[0]]) if d.size else np.inf
-
-    for fn, words in [
-        (theory, "did not diverge"),
-        (off_grid, "not one of the grid"),
-        (one_too_early, "did not diverge"),
-        (never_inf, "expected inf"),
-        (huge_cutoff, "expected"),
-    ]:
-        report = G.check_empirical_threshold(fn)
-        _assert_feedback(report)
-        assert words in str(report), (words, str(report))
+    t = np.arange(0, 3_000, 0.5)
+    for period, mult in [(10, 1.0), (10, 2.0), (7.3, 1.7)]:
+        assert np.allclose(G.ex1_2.ref_sgdr(t, period, mult), S.sgdr(period, mult)(t), rtol=1e-12)
+        assert np.array_equal(G.ex1_2.ref_restart_steps(period, mult, 3_000), S.sgdr(period, mult).restart_steps(3_000))
+    for shape in ("linear", "cosine", "sqrt"):
+        ref = G.ex1_1.ref_wsd(t, 2_000, 1.5, 100, 0.3, shape)
+        assert np.allclose(ref, S.wsd(2_000, 1.5, 100, 0.3, shape)(t), rtol=1e-12)
+    lrs = np.random.default_rng(0).uniform(0.01, 1, (4, 300))
+    assert np.allclose(G.ex3_2.ref_bound(lrs, 2.0, 3.0), Th.last_iterate_bound(lrs, 2.0, 3.0), rtol=1e-12)
+    w, q = lrs[0], lrs[1]
+    assert math.isclose(G.ex3_1.ref_rhs_fast(w, q), Th.identity_rhs(w, q), rel_tol=1e-12)
+    f = lambda x: G.ex4_2._cosine(100)(x)  # noqa: E731
+    assert np.allclose(G.ex4_2.ref_retargeted(f, 100, 40, 70, np.arange(80)),
+                       S.retarget(S.cosine(100), 40, 70)(np.arange(80)), rtol=1e-12)
 
 
 def test_random_spd_has_the_requested_spectrum():
     rng = np.random.default_rng(0)
-    H = G._random_spd(rng, 12, cond=1e4, top=3.0)
+    H = G.ex1_4.random_spd(rng, 12, cond=1e4, top=3.0)
     eig = np.linalg.eigvalsh(H)
     assert np.allclose(H, H.T)
     assert math.isclose(eig[-1], 3.0, rel_tol=1e-10)

@@ -1,0 +1,451 @@
+"""How the grader runs student code so that nothing it does can hang or break the session.
+
+Three runners share one protocol: the checks of one exercise task run one after another
+and report *events* (``start`` of check ``i``, its ``result``, ``done``); the caller
+(:func:`drive`) waits for each event with a per-check deadline.
+
+``fork`` (Linux, macOS: the default)
+    The checks run in a forked child process, in a process group of its own, with its
+    output captured (bounded) and fds 0-2 on ``/dev/null``.  Fork, not spawn: a student's
+    function defined in a notebook's ``__main__`` cannot be pickled, but a forked child
+    simply has it; it also inherits every module already imported (torch included), so a
+    check costs milliseconds.  On a time-out the child is asked for a traceback
+    (``faulthandler`` on ``SIGUSR1``, which works even inside a C loop) and then killed
+    with ``SIGKILL``: an endless loop inside a bare ``except:``, a C-level loop,
+    ``os._exit``, a patched global or a half-finished import all die with the child.
+    Events come back as JSON lines (no pickle: nothing the child sends can run code in
+    the session), each line and the whole stream capped in size.
+``thread`` (where ``os.fork`` is missing, e.g. Windows)
+    The checks run in a daemon thread of the notebook's own process; a time-out injects
+    an exception into it, which stops most slow Python code.  A true endless loop (one
+    that catches everything, or loops inside C) cannot be stopped there: the grader says
+    so, skips the remaining checks, and the loop keeps a core busy until the kernel is
+    restarted.  A warning is printed once per session.
+``inline`` (no threads either, e.g. Pyodide)
+    The checks run directly, with no time limit; a warning is printed once.
+
+``LRNOTES_GRADER_ISOLATION=fork|thread|inline`` forces a runner (the tests use it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import faulthandler
+import io
+import json
+import mmap
+import os
+import queue
+import re
+import select
+import signal
+import struct
+import sys
+import threading
+import time
+import warnings
+
+__all__ = ["BoundedText", "Counters", "COUNTERS", "runner_name", "warn_if_fallback", "drive", "GraderStop"]
+
+#: Caps on what crosses from the child: one event line, and all of them together.
+MAX_LINE = 64_000
+MAX_STREAM = 1_000_000
+ENV_ISOLATION = "LRNOTES_GRADER_ISOLATION"
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_LRNOTES_DIR = os.path.dirname(_PACKAGE_DIR)
+_warned: set[str] = set()
+_LIVE: set[int] = set()  # forked workers not yet reaped
+
+
+class GraderStop(BaseException):
+    """Injected into the worker thread (``thread`` runner) when a check runs too long."""
+
+
+class BoundedText(io.TextIOBase):
+    """A text sink that keeps the first ``limit`` characters and counts the rest."""
+
+    def __init__(self, limit: int = 2_000):
+        self.limit, self.parts, self.kept, self.dropped = limit, [], 0, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s) -> int:
+        if not isinstance(s, str):
+            try:
+                s = str(s)
+            except BaseException:  # noqa: BLE001 - a student's object may raise anything
+                s = "<unprintable>"
+        room = self.limit - self.kept
+        if room > 0:
+            self.parts.append(s[:room])
+            self.kept += min(room, len(s))
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def take(self) -> str:
+        """The text so far (with a note of how much was dropped); then start afresh."""
+        text = "".join(self.parts)
+        if self.dropped:
+            text += f"\n... ({self.dropped:,} more characters not shown)"
+        self.parts, self.kept, self.dropped = [], 0, 0
+        return text
+
+
+class Counters:
+    """Calls of student code started and finished during the current check, in memory
+    shared with the parent (an anonymous mmap survives fork), so that a time-out can tell
+    "never returned" from "returned, but too slowly"."""
+
+    _FMT = "qq"
+
+    def __init__(self):
+        self._mem = mmap.mmap(-1, struct.calcsize(self._FMT))
+        self.reset()
+
+    def reset(self) -> None:
+        struct.pack_into(self._FMT, self._mem, 0, 0, 0)
+
+    def read(self) -> tuple[int, int]:
+        return struct.unpack_from(self._FMT, self._mem, 0)
+
+    def started(self) -> None:
+        a, b = self.read()
+        struct.pack_into(self._FMT, self._mem, 0, a + 1, b)
+
+    def finished(self) -> None:
+        a, b = self.read()
+        struct.pack_into(self._FMT, self._mem, 0, a, b + 1)
+
+
+COUNTERS = Counters()
+
+
+def runner_name() -> str:
+    """The runner this platform uses (or the one forced by ``$LRNOTES_GRADER_ISOLATION``)."""
+    forced = os.environ.get(ENV_ISOLATION, "").strip().lower()
+    if forced in ("fork", "thread", "inline"):
+        return forced
+    if hasattr(os, "fork") and hasattr(signal, "SIGKILL") and sys.platform != "emscripten":
+        return "fork"
+    if sys.platform == "emscripten":
+        return "inline"
+    return "thread"
+
+
+_FALLBACK_NOTES = {
+    "thread": "this platform has no os.fork, so checks run inside the notebook's own process. "
+              "A time limit stops most slow code, but a true endless loop cannot be interrupted: "
+              "restart the kernel if a check reports one.",
+    "inline": "this platform has neither os.fork nor threads: checks run with no time limit, "
+              "so an endless loop in your code will hang this cell.",
+}
+
+
+def warn_if_fallback(kind: str) -> None:
+    """Print, once per session, what a fallback runner cannot do."""
+    if kind in _FALLBACK_NOTES and kind not in _warned:
+        _warned.add(kind)
+        print(f"Note from the grader: {_FALLBACK_NOTES[kind]}")
+
+
+# ============================================================================ sources of events
+class _ForkSource:
+    """Run ``work(emit)`` in a forked child; read its events from a pipe."""
+
+    def __init__(self, work, prepare_child):
+        self.buffer, self.received, self.events = b"", 0, []
+        rfd, wfd = os.pipe()
+        self.tb_r, tb_w = os.pipe()
+        with warnings.catch_warnings():  # Python >= 3.12 warns about fork with threads
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+            if pid:
+                _LIVE.add(pid)
+        if pid == 0:  # ------------------------------------------------ the child
+            status = 0
+            try:
+                os.close(rfd)
+                os.close(self.tb_r)
+                prepare_child(tb_w)
+                out = os.fdopen(wfd, "wb", buffering=0)
+
+                def emit(event: dict) -> None:
+                    line = json.dumps(event, ensure_ascii=True).encode("ascii") + b"\n"
+                    out.write(line if len(line) <= MAX_LINE else b'{"type": "oversize"}\n')
+
+                work(emit)
+            except BaseException:  # noqa: BLE001 - nothing may escape the child
+                status = 70
+            finally:
+                os._exit(status)
+        # ---------------------------------------------------------------- the parent
+        self.pid, self.fd = pid, rfd
+        os.close(wfd)
+        os.close(tb_w)
+        with contextlib.suppress(OSError):
+            os.setpgid(pid, pid)  # also done in the child; whichever runs first wins
+
+    def next(self, timeout: float):
+        """The next event, ``"timeout"``, or ``("end", how)`` if the child is gone."""
+        end = time.monotonic() + max(timeout, 0.0)
+        while not self.events:
+            left = end - time.monotonic()
+            if left <= 0:
+                return "timeout"
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(self.fd, 65_536)
+            if not chunk:
+                return ("end", self._reap())
+            self.received += len(chunk)
+            if self.received > MAX_STREAM:
+                self.stop()
+                return ("end", "it sent the grader more than 1 MB of results")
+            self.buffer += chunk
+            *lines, self.buffer = self.buffer.split(b"\n")
+            if len(self.buffer) > MAX_LINE:
+                self.stop()
+                return ("end", "it sent the grader an oversized result")
+            for line in lines:
+                try:
+                    event = json.loads(line.decode("ascii"))
+                except (UnicodeDecodeError, ValueError):
+                    event = {"type": "garbled"}
+                self.events.append(event if isinstance(event, dict) else {"type": "garbled"})
+        return self.events.pop(0)
+
+    def where(self) -> str:
+        """Ask the child where it is (faulthandler dump), for the time-out message."""
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGUSR1)
+        text, end = b"", time.monotonic() + 0.5
+        while time.monotonic() < end and len(text) < 20_000:
+            ready, _, _ = select.select([self.tb_r], [], [], 0.1)
+            if not ready:
+                if text:
+                    break
+                continue
+            chunk = os.read(self.tb_r, 8_192)
+            if not chunk:
+                break
+            text += chunk
+        return _student_frame(text.decode("utf-8", "replace"))
+
+    def _reap(self) -> str:
+        with contextlib.suppress(OSError):
+            os.killpg(self.pid, signal.SIGKILL)
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            return "it ended the process"
+        _LIVE.discard(self.pid)
+        self.pid = None
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            return f"the process running it was killed by signal {name}"
+        return f"it ended the process (exit status {os.WEXITSTATUS(status)}, e.g. os._exit)"
+
+    def stop(self) -> None:
+        if self.pid is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(self.pid, 0)
+            _LIVE.discard(self.pid)
+            self.pid = None
+        for fd in (self.fd, self.tb_r):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.fd = self.tb_r = -1
+
+
+class _ThreadSource:
+    """Run ``work(emit)`` in a daemon thread of this process (no fork available)."""
+
+    def __init__(self, work, capture):
+        self.queue: queue.Queue = queue.Queue()
+        self.capture = capture
+        self.abandoned = False
+
+        def target():
+            try:
+                work(self.queue.put)
+            except BaseException:  # noqa: BLE001 - GraderStop, or anything else
+                self.queue.put({"type": "stopped"})
+
+        self.thread = threading.Thread(target=target, name="lrnotes-grader", daemon=True)
+        self.thread.start()
+
+    def next(self, timeout: float):
+        try:
+            return self.queue.get(timeout=max(timeout, 0.0))
+        except queue.Empty:
+            return "timeout"
+
+    def where(self) -> str:
+        frame = sys._current_frames().get(self.thread.ident)
+        lines = []
+        while frame is not None:
+            code = frame.f_code
+            lines.append(f'  File "{code.co_filename}", line {frame.f_lineno} in {code.co_name}')
+            frame = frame.f_back
+        return _student_frame("\n".join(lines))
+
+    def stop(self) -> None:
+        if not self.thread.is_alive():
+            return
+        tid = ctypes.c_ulong(self.thread.ident)
+        for _ in range(20):  # a loop that catches everything swallows the first tries
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(tid, ctypes.py_object(GraderStop))
+            self.thread.join(0.05)
+            if not self.thread.is_alive():
+                return
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(tid, None)
+        self.abandoned = True
+
+
+class _InlineSource:
+    """Run ``work(emit)`` right here, with no time limit (no fork, no threads)."""
+
+    def __init__(self, work):
+        self.events: list = []
+        work(self.events.append)
+
+    def next(self, timeout: float):
+        return self.events.pop(0) if self.events else ("end", "it stopped the grader")
+
+    def where(self) -> str:
+        return ""
+
+    def stop(self) -> None:
+        pass
+
+
+# ============================================================================ the child
+def _silence_display() -> None:
+    """In a forked child, IPython's display machinery talks to the parent's ZMQ sockets:
+    replace it with a note in the captured output."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(getattr(ipython, "get_ipython", lambda: None)(), "display_pub", None) if ipython else None
+    if shell is not None:
+        shell.publish = lambda *a, **k: print("[a figure or display() output is not shown while grading]")
+
+
+def prepare_child(tb_fd: int, capture: BoundedText, reset) -> None:
+    """First thing in the forked child: own process group, quiet signals and fds."""
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Jupyter's interrupt
+    for sig in ("SIGALRM", "SIGTERM", "SIGPIPE"):
+        if hasattr(signal, sig):
+            signal.signal(getattr(signal, sig), signal.SIG_DFL)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the child
+    sys.stdout = sys.stderr = sys.__stdout__ = sys.__stderr__ = capture
+    faulthandler.register(signal.SIGUSR1, file=os.fdopen(tb_fd, "w"), all_threads=False)
+    torch = sys.modules.get("torch")
+    if torch is not None:  # libgomp's thread pool does not survive fork (as in DataLoader)
+        with contextlib.suppress(Exception):
+            torch.set_num_threads(1)
+    _silence_display()
+    import builtins
+
+    def no_input(*args, **kwargs):
+        raise RuntimeError("input() cannot be used while grading")
+
+    builtins.input = no_input
+    reset()
+
+
+# ============================================================================ the driver
+_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<func>\S+)')
+
+
+def _is_library(path: str) -> bool:
+    path = os.path.abspath(path) if not path.startswith("<") else path
+    if path.startswith(_LRNOTES_DIR):
+        return True
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    return any(path.startswith(os.path.abspath(p) + os.sep) for p in prefixes) or "site-packages" in path
+
+
+def _student_frame(traceback_text: str) -> str:
+    """``"line 4 of `f`"`` for the innermost frame of student code in a traceback dump."""
+    for m in _FRAME.finditer(traceback_text):  # most recent call first
+        if not _is_library(m["file"]):
+            return f"line {m['line']} of `{m['func']}`"
+    return ""
+
+
+def drive(work, *, n_checks: int, limit: float, capture: BoundedText, reset, on_timeout, on_end):
+    """Run ``work(emit)`` in the best runner; return ``{index: event}`` of the results.
+
+    ``on_timeout(index, started, finished, where)`` and ``on_end(index, how)`` build the
+    result of the check that was running when the limit hit or the worker vanished.
+    A ``KeyboardInterrupt`` (Jupyter's interrupt button) stops the worker and is
+    re-raised: the grader never swallows it.
+    """
+    kind = runner_name()
+    COUNTERS.reset()
+    results: dict[int, dict] = {}
+    source = None
+    try:
+        if kind == "fork":
+            source = _ForkSource(work, lambda tb_fd: prepare_child(tb_fd, capture, reset))
+        elif kind == "thread":
+            source = _ThreadSource(work, capture)
+        else:
+            source = _InlineSource(work)
+        current, deadline = -1, time.monotonic() + limit
+        while True:
+            event = source.next(deadline - time.monotonic())
+            if event == "timeout":
+                started, finished = COUNTERS.read()
+                where = source.where()
+                source.stop()
+                results[max(current, 0)] = on_timeout(max(current, 0), started, finished, where,
+                                                      getattr(source, "abandoned", False))
+                break
+            if isinstance(event, tuple):
+                if current >= 0 and current not in results:
+                    results[current] = on_end(current, event[1])
+                break
+            kind_ = event.get("type")
+            if kind_ == "start" and isinstance(event.get("i"), int):
+                current, deadline = event["i"], time.monotonic() + limit
+            elif kind_ == "result" and isinstance(event.get("i"), int) and 0 <= event["i"] < n_checks:
+                results[event["i"]] = event
+            elif kind_ == "done":
+                break
+            elif kind_ in ("oversize", "garbled", "stopped"):
+                results[max(current, 0)] = on_end(max(current, 0), "it sent the grader a result it could not read")
+                break
+    except KeyboardInterrupt:
+        _stop_all(source)
+        raise KeyboardInterrupt("grading interrupted: the check was stopped") from None
+    finally:
+        _stop_all(source)
+    return results
+
+
+def _stop_all(source) -> None:
+    """Stop the worker, and any forked worker whose source was not built (an interrupt
+    that arrived during the fork)."""
+    if source is not None:
+        source.stop()
+    for pid in list(_LIVE):
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)
+        _LIVE.discard(pid)
