@@ -30,10 +30,9 @@ def glue(name: str, value, display: bool = False):
 
 
 class Text(str):
-    """A string that shows without quotes (its ``repr`` is itself), for glue."""
-
-    def __repr__(self) -> str:
-        return str(self)
+    """A string for glue.  ``{glue:text}`` shows it without quotes: myst-nb reads the
+    glued ``repr`` back with ``ast.literal_eval``, so the repr must stay a string literal
+    (a bare ``4,950`` would come back as the tuple ``(4, 950)``)."""
 
 
 def sci(x, digits: int = 2, *, plain_from: float = 1e-3, plain_to: float = 1e4) -> Text:

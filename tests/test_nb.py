@@ -16,9 +16,18 @@ from lrnotes.nb import Text, markdown_table, sci
     (0, 2, "0"),
 ])
 def test_sci_formats_like_the_prose(x, digits, expected):
+    from myst_nb.core.variables import format_plain_text
+
     out = sci(x, digits)
     assert out == expected and isinstance(out, Text)
-    assert repr(out) == expected  # glue shows repr: no quotes
+    # what {glue:text} shows: the glued repr, read back by myst-nb (no quotes, no tuple)
+    assert format_plain_text(repr(out), "") == expected
+
+
+def test_glued_text_with_commas_stays_text():
+    from myst_nb.core.variables import format_plain_text
+
+    assert format_plain_text(repr(Text("50, 150, 350")), "") == "50, 150, 350"
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), "1e-3", None, True])
