@@ -441,6 +441,44 @@ class Multiscale(Landscape):
             raise ValueError("the 1-D global minimum is not unique for these parameters; "
                              "shift a phase")
 
+    def basin_1d(self, i: int = 0) -> tuple[float, float]:
+        r"""The 1-D basin ``(lo, hi)`` of the local minimum ``minima_1d[i]`` (0: the global one).
+
+        ``lo`` and ``hi`` are the local maxima of the 1-D profile on either side of it
+        (roots of :math:`f'` where it goes from + to −, found on the same grid and refined
+        by bisection).  Gradient flow started strictly inside flows to ``minima_1d[i]``.
+        """
+        i = _int_at_least("i", i, 0)
+        if i >= len(self.minima_1d):
+            raise ValueError(f"i must be in [0, {len(self.minima_1d)}) (an index into minima_1d), got {i}")
+        u0 = float(self.minima_1d[i])
+        h = self.wavelengths.min() / 400.0
+
+        def side(direction):
+            u = u0 + direction * h * np.arange(1, 400 * 100 + 1)
+            d = self._df1(u)
+            hit = np.flatnonzero(d * direction < 0)  # f' changes sign: past the next maximum
+            if hit.size == 0:  # pragma: no cover - the bowl always turns f' around
+                raise RuntimeError("no local maximum found next to the minimum")
+            a, b = u[hit[0] - 1] if hit[0] > 0 else u0, u[hit[0]]
+            lo, hi = min(a, b), max(a, b)
+            for _ in range(60):  # f' > 0 left of a maximum, < 0 right of it
+                mid = 0.5 * (lo + hi)
+                if self._df1(np.array([mid]))[0] > 0:
+                    lo = mid
+                else:
+                    hi = mid
+            return 0.5 * (lo + hi)
+
+        return side(-1), side(+1)
+
+    def in_global_basin(self, x) -> np.ndarray:
+        r"""Whether each point lies in the basin of the global minimiser: every coordinate
+        strictly inside :meth:`basin_1d` ``(0)`` (the landscape is separable).  Shape ``(...)``."""
+        lo, hi = self.basin_1d(0)
+        x = self._points(x)
+        return np.all((x > lo) & (x < hi), axis=-1)
+
     @property
     def minima(self) -> np.ndarray:
         """Local minima, lowest first: for ``dim = 1`` all of them in the search interval,

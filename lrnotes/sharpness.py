@@ -21,6 +21,7 @@ Eigen           the result: eigenvalue(s), eigenvector, iterations, convergence
 hvp             Hessian-vector product of a loss (double backward)
 top_eigenvalue  power iteration for λ_max of the Hessian of ``loss_fn()`` in ``params``
 sharpness       λ_max of a model's loss on a batch (a torch model, or a BatchedMLP: one per model)
+during          train a lrnotes.train.Trainer and measure every model's λ_max along the way
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import numpy as np
 
 from .schedules import _int_at_least, _positive_real
 
-__all__ = ["Eigen", "hvp", "top_eigenvalue", "sharpness"]
+__all__ = ["Eigen", "hvp", "top_eigenvalue", "sharpness", "during"]
 
 
 @dataclass
@@ -192,3 +193,52 @@ def sharpness(model, inputs, targets, *, loss: Callable | None = None, **kwargs)
         return loss(model(inputs), targets)
 
     return top_eigenvalue(loss_fn, params, **kwargs).value
+
+
+def during(trainer, until: int, every: int, inputs, targets, *, loss: Callable | None = None,
+           iters: int = 30, tol: float = 1e-3, num_threads: int | None = 1):
+    r"""Train ``trainer`` up to ``until`` updates and measure sharpness every ``every`` updates.
+
+    At the trainer's current step and then at each multiple of ``every`` up to ``until``
+    (and at ``until``), every model of every schedule group gets
+    :math:`\lambda_{\max}` of the Hessian of its mean ``loss`` (default cross-entropy) on
+    ``(inputs, targets)``, by :func:`top_eigenvalue` with the previous eigenvector as the
+    start (a warm start: a few products per measurement once the run is smooth).
+
+    Parameters
+    ----------
+    trainer : lrnotes.train.Trainer
+    until : int >= trainer.step;  every : int >= 1
+    inputs, targets : tensors on the trainer's device (e.g. the whole training set)
+    iters, tol : per measurement (see :func:`top_eigenvalue`)
+    num_threads : torch CPU threads while measuring (default 1, as for training)
+
+    Returns
+    -------
+    steps : int array (K,);  values : array (G, M, K) — one row per schedule group (in
+    ``trainer.names`` order), one column per seed.  ``trainer.result()`` has the rest.
+    """
+    from .train import _threads
+
+    until = _int_at_least("until", until, trainer.step)
+    every = _int_at_least("every", every, 1)
+    start = trainer.step
+    steps = sorted({start, until} | set(range(start - start % every + every, until, every)))
+    params = {k: [p for p in trainer.models[k].parameters() if p.requires_grad] for k in trainer.names}
+    vectors = {k: None for k in trainer.names}
+    out = np.zeros((len(trainer.names), len(trainer.cfg.seeds), len(steps)))
+    for j, t in enumerate(steps):
+        if t > trainer.step:
+            trainer.run(t)
+        with _threads(num_threads, inputs.device):
+            for g, name in enumerate(trainer.names):
+                model = trainer.models[name]
+
+                def loss_fn(model=model):
+                    return model.loss(inputs, targets, loss=loss).sum()
+
+                eig = top_eigenvalue(loss_fn, params[name], batched=True, iters=iters, tol=tol,
+                                     init=vectors[name])
+                vectors[name] = eig.vector
+                out[g, :, j] = eig.value
+    return np.array(steps), out

@@ -215,3 +215,34 @@ def test_bad_parameters():
         L.RiverValley(amplitude=-1.0)
     with pytest.raises(ValueError, match=r"x must have shape \(\.\.\., 2\)"):
         L.RiverValley().value(np.zeros(3))
+
+
+@pytest.mark.parametrize("i", [0, 1, 5])
+def test_multiscale_basins_are_bounded_by_maxima_and_gradient_flow_stays(i):
+    ms = L.Multiscale()
+    lo, hi = ms.basin_1d(i)
+    u0 = ms.minima_1d[i]
+    assert lo < u0 < hi
+    ends = np.array([lo, hi])
+    assert np.allclose(ms._df1(ends), 0.0, atol=1e-9) and np.all(ms._d2f1(ends) < 0)
+    # small-step gradient descent from anywhere inside ends at the basin's minimum
+    u = np.linspace(lo, hi, 41)[1:-1]
+    for _ in range(4000):
+        u = u - 0.005 * ms._df1(u)
+    assert np.allclose(u, u0, atol=1e-6)
+    # and from just outside, it does not
+    v = np.array([lo - 1e-3, hi + 1e-3])
+    for _ in range(4000):
+        v = v - 0.005 * ms._df1(v)
+    assert np.all(np.abs(v - u0) > 1e-2)
+
+
+def test_multiscale_in_global_basin():
+    ms = L.Multiscale(dim=2)
+    lo, hi = ms.basin_1d(0)
+    mid = 0.5 * (lo + hi)
+    x = np.array([[mid, mid], [mid, hi + 0.01], [lo - 0.01, mid]])
+    assert ms.in_global_basin(x).tolist() == [True, False, False]
+    assert ms.in_global_basin(ms.x_star[None])[0]
+    with pytest.raises(ValueError, match="i must be"):
+        ms.basin_1d(len(ms.minima_1d))

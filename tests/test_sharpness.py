@@ -116,3 +116,26 @@ def test_bad_arguments():
         sh.top_eigenvalue(lambda: x * 2, [x])
     with pytest.raises(ValueError, match=r"batched=True needs every parameter"):
         sh.top_eigenvalue(loss_fn, [x, torch.ones(3, requires_grad=True)], batched=True)
+
+
+def test_during_training_matches_direct_measurements():
+    from lrnotes import data, schedules as S
+    from lrnotes.train import Trainer
+
+    d = data.digits()
+    tr = Trainer(d, {"a": S.constant(0.1), "b": S.constant(0.02)}, [0, 1], hidden=(8,),
+                 batch_size=64, dtype=torch.float64)
+    x, y = tr.cfg.data.x_train[:256], tr.cfg.data.y_train[:256]
+    steps, vals = sh.during(tr, 25, 10, x, y, iters=300, tol=1e-10)
+    assert steps.tolist() == [0, 10, 20, 25] and vals.shape == (2, 2, 4)
+    assert tr.step == 25
+    # the first column is the (shared) initialisation: same for both schedules
+    assert np.allclose(vals[0, :, 0], vals[1, :, 0])
+    # the last column agrees with a cold-start measurement of the trained models
+    for g, name in enumerate(tr.names):
+        direct = sh.sharpness(tr.models[name], x, y, iters=300, tol=1e-10)
+        assert np.allclose(vals[g, :, -1], direct, rtol=1e-6)
+    with pytest.raises(ValueError, match="until"):
+        sh.during(tr, 10, 5, x, y)
+    with pytest.raises(ValueError, match="every"):
+        sh.during(tr, 30, 0, x, y)
