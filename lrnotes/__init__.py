@@ -14,6 +14,7 @@ sharpness   top Hessian eigenvalue by power iteration on Hessian-vector products
 data        scikit-learn's bundled digits (offline); opt-in MNIST from IDX files
 models      batched MLPs: many small networks with stacked parameters
 train       batched training over seeds x schedules with torch.optim, checkpoints
+stats       confidence intervals: Wilson, difference of proportions, mean
 grading     the exercises' autograder (a package: machinery + one module per exercise)
 exercises   the student-notebook generator; snippets: code quoted from the sources
 errata      the notes on the sources, as data (rendered by the errata appendix)
