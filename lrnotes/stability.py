@@ -27,6 +27,8 @@ heavy_ball_matrix     the companion matrix A above (vectorised over η, λ, β)
 heavy_ball_rate       its spectral radius ρ(A): the asymptotic factor per step (β = 0: |1 − ηλ|)
 heavy_ball_threshold  the largest stable constant step, 2 (1 + β) / L
 log_growth            log ∏_s |1 − η_s λ|: the log of the factor scheduled GD applies along λ
+Scan                  result of scan_constant_steps: which runs diverge, their rate per step, the thresholds
+scan_constant_steps   run noiseless GD / heavy ball for a grid of constant steps (and momenta) at once
 partial_sums          Σ_{t<T} η_t and Σ_{t<T} η_t² at chosen T, computed in chunks
 decade_ratios         growth of a partial sum over its last decade relative to the decade before
 """
@@ -35,10 +37,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from dataclasses import dataclass
+
 from .schedules import Schedule, _int_at_least, _real
 
 __all__ = ["heavy_ball_matrix", "heavy_ball_rate", "heavy_ball_threshold", "log_growth",
-           "partial_sums", "decade_ratios"]
+           "Scan", "scan_constant_steps", "partial_sums", "decade_ratios"]
 
 
 def _beta(beta):
@@ -106,6 +110,64 @@ def log_growth(lrs, lam) -> np.ndarray:
     lam = _real("lam", lam, low=0.0)
     with np.errstate(divide="ignore"):
         return np.cumsum(np.log(np.abs(1.0 - lrs * lam)), axis=-1)
+
+
+@dataclass
+class Scan:
+    r"""Result of :func:`scan_constant_steps` (``nB`` momenta, ``nE`` learning rates).
+
+    Attributes
+    ----------
+    lrs : (nE,) ascending;  momenta : (nB,)
+    diverges : (nB, nE) bool — escaped, or still growing: the largest norm over the last
+        quarter of the run exceeds the largest over the quarter before
+    rate : (nB, nE) — measured growth factor per step, from those two maxima
+        (``nan`` where the run escaped)
+    threshold : (nB,) — the smallest learning rate of the grid that diverges (``inf``: none)
+    """
+
+    lrs: np.ndarray
+    momenta: np.ndarray
+    diverges: np.ndarray
+    rate: np.ndarray
+    threshold: np.ndarray
+
+
+def scan_constant_steps(problem, lrs, momenta=(0.0,), *, steps: int = 600, x0=None) -> Scan:
+    r"""Noiseless gradient descent (heavy ball for momentum > 0) on ``problem`` for every
+    constant learning rate in ``lrs`` and every momentum in ``momenta``, all in one call
+    of :func:`lrnotes.sgd.simulate`; measure which runs diverge and how fast they grow.
+
+    The growth factor per step is :math:`(\max_{Q_4}\|x_t\| / \max_{Q_3}\|x_t\|)^{4/n}`
+    over the last two quarters :math:`Q_3, Q_4` of the ``n = steps`` steps; taking maxima
+    over windows makes it robust to the oscillation of complex eigenvalues (a window must
+    be longer than their period).  ``x0`` defaults to all ones.
+    """
+    from .sgd import simulate
+
+    lrs = np.asarray(lrs, dtype=float)
+    if lrs.ndim != 1 or lrs.size == 0 or not np.all(np.isfinite(lrs)) or np.any(lrs < 0) \
+            or np.any(np.diff(lrs) <= 0):
+        raise ValueError("lrs must be a non-empty ascending 1-D array of learning rates >= 0")
+    momenta = _beta(np.atleast_1d(np.asarray(momenta, dtype=float)))
+    if momenta.ndim != 1:
+        raise ValueError("momenta must be a number or a 1-D array of momenta in [0, 1)")
+    n = _int_at_least("steps", steps, 8)
+    dim = problem.dim
+    x0 = np.ones(dim) if x0 is None else np.asarray(x0, dtype=float)
+    grid = np.broadcast_to(lrs[None, :, None], (momenta.size, lrs.size, n))
+    res = simulate(problem, grid, x0, 1, np.random.default_rng(0), momentum=momenta[:, None, None],
+                   metric=lambda x: np.linalg.norm(x, axis=-1), escape=1e150)
+    w = n // 4
+    late = res.mean[..., n - w + 1:].max(axis=-1)
+    mid = res.mean[..., n - 2 * w + 1:n - w + 1].max(axis=-1)
+    escaped = res.diverged[..., 0]
+    diverges = (late > mid) | escaped
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(escaped, np.nan, (late / mid) ** (1.0 / w))
+    first = np.argmax(diverges, axis=1)
+    threshold = np.where(diverges.any(axis=1), lrs[first], np.inf)
+    return Scan(lrs=lrs, momenta=momenta, diverges=diverges, rate=rate, threshold=threshold)
 
 
 def partial_sums(sched: Schedule, upto, *, chunk: int = 1 << 20):

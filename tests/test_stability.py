@@ -103,3 +103,27 @@ def test_bad_arguments():
         ST.partial_sums(S.constant(1.0), 10, chunk=0)
     with pytest.raises(ValueError, match="sums"):
         ST.decade_ratios([1.0, 2.0])
+
+
+def test_scan_finds_the_thresholds_and_the_rates():
+    q = Quadratic([0.1, 1.0, 4.0])
+    L = q.L
+    ratio = np.round(np.linspace(0.8, 2.1, 261), 6)
+    betas = [0.0, 0.5, 0.95]
+    scan = ST.scan_constant_steps(q, ratio * 2 / L, betas, steps=400)
+    assert scan.diverges.shape == scan.rate.shape == (3, 261)
+    theory = np.array([ST.heavy_ball_threshold(L, b) for b in betas])
+    step = (ratio[1] - ratio[0]) * 2 / L
+    assert np.all(scan.threshold >= theory - 1e-12) and np.all(scan.threshold <= theory + 1.5 * step)
+    rho = ST.heavy_ball_rate(scan.lrs[None, :, None], q.eigenvalues, np.array(betas)[:, None, None]).max(-1)
+    ok = np.isfinite(scan.rate)
+    assert ok.sum() > 300
+    np.testing.assert_allclose(scan.rate[ok], rho[ok], rtol=0.01)
+    none = ST.scan_constant_steps(q, [0.1, 0.2], steps=100)
+    assert none.threshold.tolist() == [np.inf]
+    with pytest.raises(ValueError, match="lrs"):
+        ST.scan_constant_steps(q, [0.2, 0.1])
+    with pytest.raises(ValueError, match="beta"):
+        ST.scan_constant_steps(q, [0.1], [1.0])
+    with pytest.raises(ValueError, match="steps"):
+        ST.scan_constant_steps(q, [0.1], steps=4)
