@@ -15,6 +15,9 @@ data        scikit-learn's bundled digits (offline); opt-in MNIST from IDX files
 models      batched MLPs: many small networks with stacked parameters
 train       batched training over seeds x schedules with torch.optim, checkpoints
 stats       confidence intervals: Wilson, difference of proportions, mean
+stability   critical learning rates: heavy-ball threshold, growth of a schedule, partial sums
+thermostat  exact moments on a quadratic and the injected-noise thermostat
+scaling     batch-size x peak-LR sweeps on digits, and their best and largest stable peaks
 grading     the exercises' autograder (a package: machinery + one module per exercise)
 exercises   the student-notebook generator; snippets: code quoted from the sources
 errata      the notes on the sources, as data (rendered by the errata appendix)
