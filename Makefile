@@ -33,7 +33,7 @@ test: setup unit notebooks book-test
 unit: setup
 	$(PYTEST) -n 2 -m "not book" tests
 
-## nbval over every notebook, one at a time, with each notebook's run time (fails over 60 s)
+## nbval over every notebook, one at a time, with each notebook's run time (budget: tests/nbtiming.py)
 notebooks: setup
 	$(PYTEST) --nbval-lax -p tests.nbtiming chapters exercises
 

@@ -1,9 +1,13 @@
-"""pytest plugin: each notebook's run time under nbval, with the book's speed budget.
+"""pytest plugin: each notebook's run time under nbval, against the book's speed budget.
 
 Load it with ``-p tests.nbtiming`` next to ``--nbval-lax``.  It prints one line per
-notebook (kernel start-up included) and fails the session if a notebook takes more
-than ``LRNOTES_NB_LIMIT`` seconds (60) or all of them more than ``LRNOTES_BOOK_LIMIT``
-seconds (480): the book's budget in quick mode on two CPU cores.
+notebook (kernel start-up included) and fails the session when a notebook is over its
+budget, in quick mode on two CPU cores:
+
+- a chapter notebook (``chapters/``): ``LRNOTES_NB_LIMIT`` seconds (60);
+- all chapter notebooks together: ``LRNOTES_BOOK_LIMIT`` seconds (600);
+- an exercise notebook (``exercises/``, solutions included): ``LRNOTES_EXERCISE_LIMIT``
+  seconds (15).
 """
 
 from __future__ import annotations
@@ -16,7 +20,14 @@ _over: list[str] = []
 
 
 def _limits():
-    return float(os.environ.get("LRNOTES_NB_LIMIT", 60)), float(os.environ.get("LRNOTES_BOOK_LIMIT", 480))
+    env = os.environ.get
+    return (float(env("LRNOTES_NB_LIMIT", 60)), float(env("LRNOTES_BOOK_LIMIT", 600)),
+            float(env("LRNOTES_EXERCISE_LIMIT", 15)))
+
+
+def _limit_for(path: str) -> float:
+    per_chapter, _, per_exercise = _limits()
+    return per_exercise if path.replace("\\", "/").startswith("exercises/") else per_chapter
 
 
 def pytest_runtest_logreport(report):
@@ -26,10 +37,12 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    per_nb, total_limit = _limits()
-    _over[:] = [nb for nb, sec in _durations.items() if sec > per_nb]
-    if _durations and sum(_durations.values()) > total_limit:
-        _over.append(f"all notebooks together ({sum(_durations.values()):.0f} s > {total_limit:.0f} s)")
+    _, book_limit, _ = _limits()
+    _over[:] = [f"{nb} ({sec:.0f} s > {_limit_for(nb):.0f} s)" for nb, sec in _durations.items()
+                if sec > _limit_for(nb)]
+    chapters = sum(sec for nb, sec in _durations.items() if not nb.startswith("exercises/"))
+    if chapters > book_limit:
+        _over.append(f"all chapter notebooks together ({chapters:.0f} s > {book_limit:.0f} s)")
     if _over and session.exitstatus == 0:
         session.exitstatus = 1
 
@@ -37,12 +50,14 @@ def pytest_sessionfinish(session, exitstatus):
 def pytest_terminal_summary(terminalreporter):
     if not _durations:
         return
-    per_nb, _ = _limits()
     tr = terminalreporter
     tr.section("notebook run times (quick mode)")
     for nb, sec in sorted(_durations.items(), key=lambda kv: -kv[1]):
-        flag = "  <-- over the limit" if sec > per_nb else ""
+        flag = "  <-- over the limit" if sec > _limit_for(nb) else ""
         tr.write_line(f"{sec:7.1f} s  {nb}{flag}")
-    tr.write_line(f"{sum(_durations.values()):7.1f} s  total, {len(_durations)} notebooks")
+    chapters = sum(sec for nb, sec in _durations.items() if not nb.startswith("exercises/"))
+    exercises = sum(_durations.values()) - chapters
+    tr.write_line(f"{chapters:7.1f} s  chapter notebooks together")
+    tr.write_line(f"{exercises:7.1f} s  exercise notebooks together")
     for what in _over:
         tr.write_line(f"SPEED BUDGET EXCEEDED: {what}", red=True)
