@@ -18,6 +18,8 @@ stats       confidence intervals: Wilson, difference of proportions, mean
 stability   critical learning rates: heavy-ball threshold, growth of a schedule, partial sums
 thermostat  exact moments on a quadratic and the injected-noise thermostat
 scaling     batch-size x peak-LR sweeps on digits, and their best and largest stable peaks
+precision   low-precision formats: limits, rounding, quantised schedules, master weights
+failures    helpers of the failure-mode case studies (gradient logs, clipping scale)
 grading     the exercises' autograder (a package: machinery + one module per exercise)
 exercises   the student-notebook generator; snippets: code quoted from the sources
 errata      the notes on the sources, as data (rendered by the errata appendix)
