@@ -20,6 +20,12 @@ thermostat  exact moments on a quadratic and the injected-noise thermostat
 scaling     batch-size x peak-LR sweeps on digits, and their best and largest stable peaks
 precision   low-precision formats: limits, rounding, quantised schedules, master weights
 failures    helpers of the failure-mode case studies (gradient logs, clipping scale)
+refine      a schedule refined from the gradient norms of a logged run
+piecewise   piecewise-linear schedules: sawtooth, polyline, fit under the bound
+anytime     training without knowing T: loss trigger, schedule-free SGD, branched cooldowns
+curvature   a curvature-aware learning-rate factor from Hessian-vector products
+games       a small GAN on a ring of Gaussians, and mode coverage
+federated   federated averaging on non-IID splits, and client drift
 grading     the exercises' autograder (a package: machinery + one module per exercise)
 exercises   the student-notebook generator; snippets: code quoted from the sources
 errata      the notes on the sources, as data (rendered by the errata appendix)

@@ -19,7 +19,8 @@ identity_rhs               right-hand side of the weighted identity (float)
 identity_residual          :math:`q_T - \text{rhs}` (should be round-off)
 identity_rhs_exact         the same in exact rational arithmetic (``fractions.Fraction``)
 identity_sympy             both sides as sympy expressions for symbolic ``T``-term checks
-bound_terms                bias and noise parts of the full / simplified bound
+bound_terms                bias and noise parts of the full / simplified bound (``G`` a
+                           constant, or per-step bounds :math:`G_t` for the full form)
 last_iterate_bound         their sum, for a batch of schedules, in O(T)
 last_iterate_bound_exact   the bound in exact rational arithmetic, in three written forms
 tune_peak                  the peak that minimises ``A/alpha + B alpha`` and the value
@@ -95,6 +96,22 @@ def _form(form: str) -> str:
     if form not in FORMS:
         raise ValueError(f"form must be one of {FORMS}, got {form!r}")
     return form
+
+
+def _per_step_G(G, T: int):
+    """``None`` for a scalar ``G`` (the constant bound); else the checked array of
+    per-step bounds :math:`G_1..G_T`, shape ``(T,)``, finite and > 0."""
+    if isinstance(G, numbers.Real) or np.ndim(G) == 0:
+        return None
+    try:
+        arr = np.asarray(G, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError("G must be a number > 0 or an array of per-step bounds > 0") from exc
+    if arr.shape != (T,):
+        raise ValueError(f"per-step G must have shape ({T},) like the schedule, got {arr.shape}")
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError("per-step G must be finite and > 0 everywhere")
+    return arr
 
 
 # --------------------------------------------------------------------------- identity
@@ -251,11 +268,24 @@ def bound_terms(lrs, D: float = 1.0, G: float = 1.0, form: str = "full"):
     Scaling the schedule by :math:`c` divides ``bias`` by :math:`c` and multiplies ``noise``
     by :math:`c`.  Cost O(T) per schedule (suffix sums).
 
+    **Per-step bounds.**  If :math:`\mathbb{E}\|g_t\|^2 \le G_t^2` with a bound for each
+    step, the same proof gives the full form with every :math:`\eta_t^2` weighted by
+    :math:`G_t^2`:
+
+    .. math::
+        \text{noise} = \frac{\sum_t \eta_t^2 G_t^2}{2\,\eta_{1:T}} + \frac12
+        \sum_{k=1}^{T-1}\Big(\frac{1}{\eta_{k+1:T}} - \frac{1}{\eta_{k:T}}\Big)
+        \sum_{t=k}^{T}\eta_t^2 G_t^2 .
+
+    Pass ``G`` as an array of shape ``(T,)`` for it (``form="full"`` only: the simplified
+    form's inequality needs a constant ``G``).
+
     Parameters
     ----------
     lrs : array_like, shape (T,) or (batch, T)
         :math:`\eta_1..\eta_T`, ``>= 0``, with :math:`\eta_T > 0` (else ``ValueError``).
-    D, G : float > 0
+    D : float > 0
+    G : float > 0, or array of shape (T,) with the per-step bounds :math:`G_t > 0`
     form : {"full", "simplified"}
 
     Returns
@@ -264,8 +294,20 @@ def bound_terms(lrs, D: float = 1.0, G: float = 1.0, form: str = "full"):
     """
     eta = _weights("lrs", lrs)
     D = _positive_real("D", D)
-    G = _positive_real("G", G)
     form = _form(form)
+    G_steps = _per_step_G(G, eta.shape[-1])
+    if G_steps is not None:
+        if form != "full":
+            raise ValueError("per-step G needs form='full' (the simplified form assumes a constant G)")
+        W = suffix_sums(eta)
+        Q = suffix_sums(eta * eta * G_steps**2)
+        bias = D * D / (2.0 * W[..., 0])
+        tail = np.sum(eta[..., :-1] / (W[..., :-1] * W[..., 1:]) * Q[..., :-1], axis=-1)
+        noise = Q[..., 0] / (2.0 * W[..., 0]) + 0.5 * tail
+        if eta.ndim == 1:
+            return float(bias), float(noise)
+        return bias, noise
+    G = _positive_real("G", G)
     W = suffix_sums(eta)  # W[..., k] = eta_{k+1:T} in 1-based terms
     Q = suffix_sums(eta * eta)
     bias = D * D / (2.0 * W[..., 0])
@@ -421,11 +463,17 @@ class OptimalSchedule:
     message: str
 
 
-def _log_AB_torch(theta, D: float, G: float, form: str):
+def _log_AB_torch(theta, D: float, G, form: str):
     import torch
 
     eta = torch.exp(theta)
     W = torch.flip(torch.cumsum(torch.flip(eta, [0]), 0), [0])
+    if not isinstance(G, float):  # per-step G_t: weight every eta_t^2 by G_t^2 (full form)
+        G2 = torch.as_tensor(G * G, dtype=eta.dtype)
+        Q = torch.flip(torch.cumsum(torch.flip(eta * eta * G2, [0]), 0), [0])
+        tail = torch.sum(eta[:-1] / (W[:-1] * W[1:]) * Q[:-1])
+        A = D * D / (2.0 * W[0])
+        return torch.log(A) + torch.log(Q[0] / (2.0 * W[0]) + 0.5 * tail)
     Q = torch.flip(torch.cumsum(torch.flip(eta * eta, [0]), 0), [0])
     if form == "full":
         tail = torch.sum(eta[:-1] / (W[:-1] * W[1:]) * Q[:-1])
@@ -454,7 +502,9 @@ def optimal_schedule(
     Parameters
     ----------
     T : int >= 2
-    D, G : float > 0
+    D : float > 0
+    G : float > 0, or array of shape (T,): per-step bounds :math:`G_t` (``form="full"``;
+        see :func:`bound_terms`)
     form : {"full", "simplified"}
     init : array_like of shape (T,), optional
         Positive starting shape; default: linear decay :math:`(T+1-k)/T`.
@@ -472,8 +522,14 @@ def optimal_schedule(
     if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral) or maxiter < 1:
         raise ValueError(f"maxiter must be an integer >= 1, got {maxiter!r}")
     D = _positive_real("D", D)
-    G = _positive_real("G", G)
     form = _form(form)
+    G_steps = _per_step_G(G, T)
+    if G_steps is None:
+        G = _positive_real("G", G)
+    elif form != "full":
+        raise ValueError("per-step G needs form='full' (the simplified form assumes a constant G)")
+    else:
+        G = G_steps
     if init is None:
         init = (T + 1 - np.arange(1, T + 1)) / T
     init = _weights("init", init)

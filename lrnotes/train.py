@@ -383,6 +383,15 @@ class Trainer:
     dtype : torch dtype (default float32); device : default :func:`default_device`
     num_threads : int >= 1 or None — torch CPU threads while training (default 1: the
         fastest for these small networks, see ``_threads``); ``None`` keeps torch's setting
+    lr_factor : function, optional — per-model learning-rate factors computed in the loop.
+        Called at every update as ``lr_factor(trainer, t, x, y, losses)`` after the
+        backward pass (``x``, ``y``: the batch, ``(M, B, ...)``; ``losses``: the batch
+        losses, a ``(G, M)`` NumPy array), it returns ``None`` (no change) or an array
+        ``(G, M)`` of finite factors ``>= 0`` by which each model's gradient is multiplied
+        (after clipping).  For SGD without momentum or weight decay that multiplies
+        model ``(g, m)``'s learning rate; with momentum or Adam it scales the gradient
+        only.  Feedback rules (a loss-triggered decay, a curvature-scaled step) use it.
+        Batched training only (:class:`Trainer`, :func:`train`).
 
     Attributes
     ----------
@@ -390,7 +399,10 @@ class Trainer:
     optimizers, schedulers : dicts name -> the torch objects.
     """
 
-    def __init__(self, data, schedules, seeds, **kwargs):
+    def __init__(self, data, schedules, seeds, *, lr_factor=None, **kwargs):
+        if lr_factor is not None and not callable(lr_factor):
+            raise ValueError("lr_factor must be None or a function (trainer, t, x, y, losses) -> (G, M) factors")
+        self.lr_factor = lr_factor
         self.cfg = _Config(data, schedules, seeds, **kwargs)
         cfg = self.cfg
         self.names = list(cfg.schedules)
@@ -497,6 +509,8 @@ class Trainer:
                 for g, ps in enumerate(params):
                     for p in ps:
                         p.grad.mul_(coef[g].reshape((M,) + (1,) * (p.dim() - 1)))
+            if self.lr_factor is not None:
+                self._apply_lr_factor(t, x, y, per_model, params, G, M)
             for g, (opt, sched) in enumerate(zip(opts, scheds)):
                 cfg.set_beta1(opt, t)
                 lrs[g, i] = opt.param_groups[0]["lr"]
@@ -505,6 +519,19 @@ class Trainer:
             norms[i] = norm
             losses[i] = per_model.detach()
             self.step = t + 1
+
+    def _apply_lr_factor(self, t, x, y, per_model, params, G, M):
+        out = self.lr_factor(self, t, x, y, per_model.detach().cpu().numpy())
+        if out is None:
+            return
+        f = np.asarray(out, dtype=float)
+        if f.shape != (G, M) or not np.all(np.isfinite(f)) or np.any(f < 0):
+            raise ValueError(f"lr_factor must return None or a ({G}, {M}) array of finite factors >= 0, "
+                             f"got {np.asarray(out).shape if f.shape != (G, M) else 'a negative or non-finite value'}")
+        coef = torch.as_tensor(f, dtype=params[0][0].dtype, device=params[0][0].device)
+        for g, ps in enumerate(params):
+            for p in ps:
+                p.grad.mul_(coef[g].reshape((M,) + (1,) * (p.dim() - 1)))
 
     def result(self) -> TrainResult:
         """The history so far (all steps since step 0, across checkpoints)."""
@@ -608,6 +635,8 @@ def train_sequential(data, schedules, seeds, steps: int, *, eval_every: int | No
     Same arguments and result as :func:`train`; it exists to check the batched loop and
     to measure what batching buys.
     """
+    if "lr_factor" in kwargs:
+        raise ValueError("lr_factor is for batched training (Trainer, train), not train_sequential")
     cfg = _Config(data, schedules, seeds, **kwargs)
     steps = _int_at_least("steps", steps, 0)
     with _threads(cfg.num_threads, cfg.device):
