@@ -186,3 +186,10 @@ def test_figure_cells_have_caption_name_and_alt(nb):
         assert re.fullmatch(r"fig-[A-Za-z0-9-]+", fig.get("name", "")), f"cell {i}: figure name {fig.get('name')!r}"
         alt = md["mystnb"].get("image", {}).get("alt", "")
         assert len(alt) >= 15, f"cell {i}: figure {fig['name']} has no alt text saying what it shows"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_titles_have_no_maths(nb):
+    """Page titles also appear in the sidebar of every page, where MathJax may not be loaded."""
+    title = "".join(json.loads(nb.read_text())["cells"][0]["source"]).split("\n", 1)[0]
+    assert "$" not in title, f"{title!r}: write maths in a title with Unicode (β₁), not $...$"
