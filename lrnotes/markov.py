@@ -24,11 +24,19 @@ entropy rate).  :math:`\pi` is computed by power iteration on the :math:`V^k` st
 machine precision (every entry of :math:`P` is positive, so the chain is irreducible and
 aperiodic and :math:`\pi` is unique).
 
+The same source also gives a plain classification problem, for the MLPs of
+:mod:`lrnotes.train`: the input is the one-hot code of the :math:`k` previous tokens, the
+label the next token (:meth:`MarkovSource.classification_data`).  Its best possible test
+loss is again :math:`H`, and the exact excess of a model is
+:math:`\sum_s \pi(s)\,\mathrm{KL}(P(\cdot\mid s)\,\|\,Q(\cdot\mid s))` over all
+:math:`V^k` contexts (:meth:`MarkovSource.context_excess`).
+
 Contents
 --------
 MarkovSource   the chain: table, stationary distribution, exact entropy rate,
                sampling (NumPy or torch, seeded), context indices, exact excess loss,
-               a Monte Carlo estimate of the entropy rate
+               a Monte Carlo estimate of the entropy rate; one-hot context features,
+               a classification data set, and the exact excess of a classifier
 """
 
 from __future__ import annotations
@@ -145,6 +153,57 @@ class MarkovSource:
             raise ValueError("log_probs must have the shape of tokens plus (V,), and maybe one "
                              "leading model axis")
         return kl.flatten(start_dim=extra).mean(-1)
+
+    def context_features(self, states=None) -> np.ndarray:
+        r"""One-hot codes of contexts: array (n, k * V), block ``j`` the one-hot code of
+        :math:`s_{j+1}` (oldest first).  Default: all :math:`V^k` states in index order."""
+        k, V = self.order, self.vocab
+        states = np.arange(self.n_states) if states is None else np.asarray(states, dtype=np.int64)
+        out = np.zeros((states.size, k * V))
+        for j in range(k):
+            out[np.arange(states.size), j * V + (states // V ** (k - 1 - j)) % V] = 1.0
+        return out
+
+    def context_excess(self, logits):
+        r"""Exact expected excess loss of a classifier over the floor :math:`H`:
+        :math:`\sum_s \pi(s)\,\mathrm{KL}(P(\cdot\mid s)\,\|\,Q(\cdot\mid s))`.
+
+        ``logits`` (..., V^k, V): the classifier's logits for every context, in index order
+        (for example a model applied to :meth:`context_features`); torch or NumPy.
+        Returns NumPy, shape ``logits.shape[:-2]``.
+        """
+        import torch
+
+        z = torch.as_tensor(logits).detach().double().cpu()
+        if z.shape[-2:] != (self.n_states, self.vocab):
+            raise ValueError(f"logits must have shape (..., {self.n_states}, {self.vocab}), got {tuple(z.shape)}")
+        logq = torch.log_softmax(z, dim=-1).numpy()
+        kl = np.sum(self.table * (np.log(self.table) - logq), axis=-1)      # (..., V^k)
+        return kl @ self.stationary
+
+    def classification_data(self, n_train: int, n_test: int, seed: int = 0, *, dtype=None, device="cpu"):
+        r"""A :class:`lrnotes.data.Dataset`: one-hot contexts (``k * V`` features) -> next token.
+
+        Pairs :math:`(s, y)` are drawn independently: :math:`s \sim \pi`,
+        :math:`y \sim P(\cdot\mid s)`, from ``numpy.random.default_rng(seed)``, the training
+        set first.  No standardisation (``mean`` 0, ``std`` 1).  The best possible expected
+        test loss is :attr:`entropy_rate`.
+        """
+        import torch
+
+        from .data import Dataset
+
+        n_train = _int_at_least("n_train", n_train, 1)
+        n_test = _int_at_least("n_test", n_test, 1)
+        rng = np.random.default_rng(_int_at_least("seed", seed, 0))
+        n = n_train + n_test
+        states = _inverse_cdf(np.cumsum(self.stationary)[None, :], rng.random(n))
+        y = _inverse_cdf(np.cumsum(self.table, axis=1)[states], rng.random(n))
+        x = torch.as_tensor(self.context_features(states), dtype=torch.float32 if dtype is None else dtype,
+                            device=device)
+        y = torch.as_tensor(y, dtype=torch.int64, device=device)
+        return Dataset(x[:n_train], y[:n_train], x[n_train:], y[n_train:], np.zeros(1), np.ones(1),
+                       self.vocab, f"markov(V={self.vocab}, k={self.order})")
 
     # ------------------------------------------------------------------ sampling
     def sample(self, n_seqs: int, length: int, rng: np.random.Generator) -> np.ndarray:
