@@ -34,7 +34,6 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from . import config
 from . import schedules as S
 from .models import DATA, BatchedTransformer, derive_seed, stacked_lm_losses
 from .schedules import _int_at_least, _real
@@ -84,16 +83,6 @@ class LMResult:
         return a.mean(axis=1), (a.std(axis=1, ddof=1) if a.shape[1] > 1 else np.zeros_like(a[:, 0]))
 
 
-def _progress(iterable, total, progress):
-    if progress is None:
-        progress = config.scale() == "full"
-    if not progress:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc="training", leave=False)
-
-
 def train_lm(source, schedules, seeds: Sequence[int], steps: int, *, seq_len: int = 32, batch_size: int = 32,
              d_model: int = 32, n_heads: int = 2, n_layers: int = 2, d_ff: int | None = None,
              betas=(0.9, 0.95), weight_decay: float = 0.0, clip_norm: float | None = 1.0,
@@ -118,7 +107,7 @@ def train_lm(source, schedules, seeds: Sequence[int], steps: int, *, seq_len: in
     num_threads : torch CPU threads while training (1: fastest for tiny models), None: as is
     progress : show a ``tqdm.auto`` bar (default: in full mode only)
     """
-    from .train import _threads, _schedule_dict, default_device
+    from .train import _progress, _schedule_dict, _threads, default_device
 
     scheds = _schedule_dict(schedules)
     seeds = [_int_at_least(f"seeds[{i}]", s, 0) for i, s in enumerate(seeds)]
@@ -171,7 +160,7 @@ def train_lm(source, schedules, seeds: Sequence[int], steps: int, *, seq_len: in
     t0 = time.perf_counter()
     j = 0
     with _threads(num_threads, device):
-        for t in _progress(range(steps + 1), steps + 1, progress):
+        for t in _progress(range(steps + 1), steps + 1, progress, "training"):
             if j < len(evals) and evals[j] == t:
                 evaluate(j)
                 j += 1
