@@ -4,6 +4,7 @@ glue     record a value for the book's ``{glue:text}`` roles (falls back to prin
 sci      a number in the book's prose format, ``4.9 × 10⁻¹⁴`` (never ``4.9e-14``)
 table    show a table (rows of cells, MyST maths allowed) as a rendered markdown table
 markdown_table  the same table as markdown text
+progress  a ``tqdm.auto`` progress bar in full mode; quiet (the bare iterable) in quick mode
 """
 
 from __future__ import annotations
@@ -100,3 +101,18 @@ def markdown_table(rows: Sequence[Sequence], header: Sequence[str], align: str |
              "|" + "|".join(rule[a] for a in align) + "|"]
     lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def progress(iterable, total: int | None = None, desc: str | None = None):
+    """Wrap ``iterable`` in a ``tqdm.auto`` progress bar when ``lrnotes.scale() == "full"``.
+
+    Quick mode (CI, the book build) returns ``iterable`` itself, so nothing is printed and
+    tqdm is not even imported.  ``total`` and ``desc`` are passed to tqdm.
+    """
+    from .config import scale
+
+    if scale() != "full":
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, leave=False)
