@@ -401,10 +401,12 @@ def test_every_listed_restart_has_its_cycles_peak(period, mult, decay, mode, cyc
 
     for i, r in enumerate(listed, start=1):
         assert 0 <= r - starts[i] < 1 and starts[i - 1] <= r - 1 < starts[i]
-        assert sched(r) == pytest.approx(value(i, r), rel=1e-12, abs=1e-15)
+        # the cycle position comes from a float geometric sum: round-off of order 1e-13
+        # (in units of the peak) after many cycles, e.g. period 1 and mult 1.004
+        assert sched(r) == pytest.approx(value(i, r), rel=1e-12, abs=1e-12)
         if starts[i] == r:
             assert sched(r) == pytest.approx(top(i), rel=1e-15)
-        assert sched(r - 1) == pytest.approx(value(i - 1, r - 1), rel=1e-12, abs=1e-15)
+        assert sched(r - 1) == pytest.approx(value(i - 1, r - 1), rel=1e-12, abs=1e-12)
         assert r - 1 - starts[i - 1] >= lengths[i - 1] - 1
         if decay == 1.0 and starts[1] >= 2:
             assert sched(r - 1) < sched(r)
@@ -497,3 +499,11 @@ def test_wsd_decay_starts_on_the_whole_step():
     a = S.wsd(1000, 0.5, 100, decay_steps=300, cooldown="cosine")
     b = S.wsd(1000, 0.5, 100, 0.3, "cosine")
     np.testing.assert_array_equal(a(np.arange(1100)), b(np.arange(1100)))
+
+
+@pytest.mark.parametrize("period, mult, decay, mode", [(1, 1.00390625, 1.0, "amplitude"),
+                                                       (1, 1.0078125, 0.9, "peak")])
+def test_restart_values_after_many_short_cycles(period, mult, decay, mode):
+    """Hypothesis found these: hundreds of cycles of growing length.  Each listed restart
+    still has its cycle's value to within 1e-12 of the peak (float round-off only)."""
+    test_every_listed_restart_has_its_cycles_peak.hypothesis.inner_test(period, mult, decay, mode, None)
