@@ -186,7 +186,7 @@ def check_wsd(wsd, seed=None):
         for _ in range(6):
             total = int(rng.integers(10, 3_000))
             frac = float(rng.uniform(0.05, 1.0))
-            warmup = int(rng.integers(0, max(1, int(total * (1 - frac))) + 1))
+            warmup = int(rng.integers(0, int(total * (1 - frac)) + 1))  # the decay fits after it
             peak, shape = float(rng.uniform(0.1, 3)), str(rng.choice(COOLDOWNS))
             t = np.arange(0, total + 3)
             case = Case((t, total, peak, warmup, frac), {"cooldown": shape})

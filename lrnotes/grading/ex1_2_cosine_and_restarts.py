@@ -223,6 +223,10 @@ def check_restart_steps(restart_steps, seed=None):
         compare_steps(f, 5, 1.25, 60)
         compare_steps(f, 2.5, 1.0, 20)
 
+    @g.check("cycles shorter than a step: two starts within one step restart it once")
+    def _(f):
+        compare_steps(f, 0.25, 1.5, 40)
+
     @g.check("random periods, multipliers and budgets", random=True)
     def _(f, rng):
         for _ in range(6):  # dyadic periods and multipliers: every start is exact in floating point

@@ -124,11 +124,13 @@ def check_tuned_bound(tuned_bound, seed=None):
         c, b = as_scalar(c, f"{what}[0]"), as_scalar(b, f"{what}[1]")
         c_ref, b_ref = ref_tuned(shape, D, G)
         A, B = ref_terms(shape, D, G)
-        assert_close(c, c_ref, f"{what}[0] (c*)", rtol=1e-8,
+        # rtol 1e-6: A and B found from two evaluations of the bound (the stub's way) lose
+        # digits to cancellation when A/B is far from 1 (down to ~1e-7 over these probes)
+        assert_close(c, c_ref, f"{what}[0] (c*)", rtol=1e-6,
                      hint=diagnose(c, {"c* = sqrt(A/B), not sqrt(B/A)": np.sqrt(B / A), "c* = sqrt(A/B), not A/B": A / B}))
-        assert_close(b, b_ref, f"{what}[1] (the bound)", rtol=1e-8,
+        assert_close(b, b_ref, f"{what}[1] (the bound)", rtol=1e-6,
                      hint=diagnose(b, {"at c* the two terms are equal: A/c* + B c* = 2 sqrt(AB)": np.sqrt(A * B)}))
-        if abs(ref_bound(c * np.asarray(shape), D, G) - b) > 1e-8 * b:
+        if abs(ref_bound(c * np.asarray(shape), D, G) - b) > 1e-6 * b:
             raise CheckFailed(f"{what}: the bound of c* x shape is {ref_bound(c * np.asarray(shape), D, G):.10g}, "
                               f"not the {b:.10g} you returned")
 
