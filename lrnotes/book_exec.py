@@ -23,8 +23,8 @@ import yaml
 __all__ = ["toc_notebooks", "execute_into_cache", "main"]
 
 
-def toc_notebooks(root: Path) -> list[Path]:
-    """Every ``.ipynb`` that ``_toc.yml`` names, in order."""
+def toc_files(root: Path) -> list[str]:
+    """Every file that ``_toc.yml`` names (without suffix), in order, the root first."""
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     files: list[str] = [toc["root"]]
 
@@ -40,7 +40,12 @@ def toc_notebooks(root: Path) -> list[Path]:
 
     walk(toc.get("parts", []))
     walk(toc.get("chapters", []))
-    return [root / f"{f}.ipynb" for f in files if (root / f"{f}.ipynb").is_file()]
+    return files
+
+
+def toc_notebooks(root: Path) -> list[Path]:
+    """Every ``.ipynb`` that ``_toc.yml`` names, in order."""
+    return [root / f"{f}.ipynb" for f in toc_files(root) if (root / f"{f}.ipynb").is_file()]
 
 
 def _run(path: str, timeout: int):

@@ -73,21 +73,9 @@ def test_ci_runs_the_readme_test_command():
 
 
 def _toc_files() -> set[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    found = {toc["root"]}
+    from lrnotes.book_exec import toc_files
 
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                found.add(node["file"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk(toc)
-    return found
+    return set(toc_files(ROOT))
 
 
 def test_every_chapter_notebook_is_in_the_toc():
