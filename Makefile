@@ -7,7 +7,9 @@ STAMP  := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 JOBS   ?= 2   # notebooks executed at once before a book build (lrnotes.book_exec)
 
-.PHONY: book test setup lab unit notebooks book-test timings exercises clean
+.PHONY: book test setup lab unit notebooks book-test timings exercises reader clean
+# Jupyter refuses to run as root without --allow-root (containers, Docker, cloud notebooks)
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,9 +25,9 @@ book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
-## make lab: open the notebooks in JupyterLab (same set-up as make book)
+## make lab: open the reader's notebooks (notebooks/, what Colab opens) in JupyterLab
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)"
+	$(BIN)/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir="$(CURDIR)/notebooks"
 
 ## make test: every test: units, torch parity, properties, exercises, notebooks (nbval), book, browser
 test: setup unit notebooks book-test
@@ -46,6 +48,11 @@ book-test: setup
 ## regenerate the student notebooks from exercises/solutions (never overwrites a student's edits)
 exercises: setup
 	$(BIN)/python -m lrnotes.exercises
+
+## make reader: regenerate notebooks/ (plain Markdown for Jupyter and Colab) from the built
+## book; never overwrites a notebook a reader has edited
+reader: book
+	$(BIN)/python -m lrnotes.reader
 
 clean:
 	rm -rf _build

@@ -1,7 +1,7 @@
 r"""Training without knowing the budget T: a loss-triggered decay, schedule-free SGD, and
 warmup–stable–decay cooldowns branched from one constant run.
 
-- :class:`LossTrigger` is the rule proposed in the identity notes (§8.1): with the
+- :class:`LossTrigger` is the rule proposed in the identity notes (source §8.1): with the
   "remaining potential" :math:`P_t = (\hat L_t - L^*)/(\hat L_1 - L^*)` of a smoothed loss
   :math:`\hat L`, the learning rate is :math:`\eta_t = \alpha\min(1, P_t/\epsilon)`.  It
   needs :math:`L^*`, which training does not know.  :func:`run_trigger` runs it on a toy
@@ -42,7 +42,7 @@ __all__ = ["LossTrigger", "TriggerRun", "run_trigger", "schedule_free_sgd", "eva
 
 
 class LossTrigger:
-    r"""The identity notes' §8.1 rule: decay once the smoothed loss nears :math:`L^*`.
+    r"""The rule of the identity notes, source §8.1: decay once the smoothed loss nears :math:`L^*`.
 
     For each run, with observed losses :math:`\ell_0, \ell_1, \dots`,
 

@@ -1,6 +1,6 @@
 r"""Curvature-aware learning rates: :math:`\eta_t = \alpha(t)/\lambda_{\max}(H_t)`.
 
-The identity notes (§8.3) propose dividing a global schedule :math:`\alpha(t)` by the top
+The identity notes (source §8.3) propose dividing a global schedule :math:`\alpha(t)` by the top
 Hessian eigenvalue.  :class:`CurvatureScale` does it for networks trained with
 :class:`lrnotes.train.Trainer`: passed as ``lr_factor``, it re-estimates
 :math:`\lambda_{\max}` of every model every ``every`` updates by power iteration on

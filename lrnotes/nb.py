@@ -9,8 +9,10 @@ progress  a ``tqdm.auto`` progress bar in full mode; quiet (the bare iterable) i
 
 from __future__ import annotations
 
+import html as _html
 import math
 import numbers
+import re
 from typing import Sequence
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -66,17 +68,77 @@ def sci(x, digits: int = 2, *, plain_from: float = 1e-3, plain_to: float = 1e4) 
     return Text(f"{mantissa} × 10" + str(exp).translate(_SUPERSCRIPT))
 
 
-def table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = None):
+def table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = None, *,
+          caption: str | None = None, name: str | None = None):
     """Show a table in the notebook and in the book (a markdown table, rendered as MyST).
 
     Cells are converted with ``str``; they may contain inline maths (``$x^2$``).
     ``align`` is one character per column, ``l``, ``c`` or ``r`` (default: first column
     left, the others right).  Returns ``None`` (so that a cell ending in ``table(...)``
     does not show it twice); :func:`markdown_table` gives the text.
+
+    With a ``caption`` (one line of MyST) and a ``name`` (``tbl-...``, the target of
+    ``{numref}`tbl-...```), the table is numbered in the book.  The output then has two
+    representations: ``text/markdown``, a MyST ``{table}`` directive that the book
+    numbers (``_config.yml`` makes myst-nb prefer it), and ``text/html``, a plain HTML
+    table with that caption, which Jupyter and Colab show instead (they prefer HTML to
+    markdown, and would not understand the directive); see :func:`captioned_table`.
     """
     from IPython.display import Markdown, display
 
-    display(Markdown(markdown_table(rows, header, align)))
+    if caption is None and name is None:
+        display(Markdown(markdown_table(rows, header, align)))
+        return
+    display(captioned_table(rows, header, align, caption=caption, name=name), raw=True)
+
+
+_TABLE_NAME = re.compile(r"tbl-[A-Za-z0-9][A-Za-z0-9-]*")
+
+
+def captioned_table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = None, *,
+                    caption: str | None = None, name: str | None = None) -> dict[str, str]:
+    """The mime bundle that :func:`table` displays for a captioned table:
+    ``{"text/markdown": <MyST table directive>, "text/html": <HTML table>}``.
+
+    ``caption`` is required, a non-empty string on one line; ``name``, if given, matches
+    ``tbl-[A-Za-z0-9-]+``.  Raises ``ValueError`` naming the argument otherwise.
+    """
+    if not isinstance(caption, str) or not caption.strip():
+        raise ValueError(f"caption must be a non-empty string (a numbered table needs one), got {caption!r}")
+    if "\n" in caption or "`" * 3 in caption or caption.lstrip().startswith(":"):
+        raise ValueError(f"caption must be one line of text, got {caption!r}")
+    if name is not None and (not isinstance(name, str) or not _TABLE_NAME.fullmatch(name)):
+        raise ValueError(f"name must look like 'tbl-some-words' (letters, digits, '-'), got {name!r}")
+    body = markdown_table(rows, header, align)
+    caption = caption.strip()
+    myst = f":::{{table}} {caption}\n" + (f":name: {name}\n" if name else "") + f"\n{body}\n:::"
+    return {"text/markdown": myst, "text/html": html_table(rows, header, align, caption=caption, name=name)}
+
+
+def html_table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = None, *,
+               caption: str | None = None, name: str | None = None) -> str:
+    """A plain HTML table (same arguments as :func:`table`), for Jupyter and Colab.
+
+    Text is escaped; inline maths (``$...$``) is kept as text, for the notebook's MathJax.
+    The caption, if any, is a ``<caption>``; ``name`` becomes the table's ``id``.
+    """
+    markdown_table(rows, header, align)  # the same validation
+    header = [str(h) for h in header]
+    rows = [[str(c) for c in r] for r in rows]
+    align = align or "l" + "r" * (len(header) - 1)
+    side = {"l": "left", "c": "center", "r": "right"}
+
+    def cells(tag, values):
+        return "".join(f'<{tag} style="text-align: {side[a]}">{_html.escape(v, quote=False)}</{tag}>'
+                       for a, v in zip(align, values))
+
+    out = [f'<table id="{name}">' if name else "<table>"]
+    if caption:
+        out.append(f"<caption>{_html.escape(caption.strip(), quote=False)}</caption>")
+    out.append(f"<thead><tr>{cells('th', header)}</tr></thead>")
+    out.append("<tbody>" + "".join(f"<tr>{cells('td', r)}</tr>" for r in rows) + "</tbody>")
+    out.append("</table>")
+    return "\n".join(out)
 
 
 def markdown_table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = None) -> str:

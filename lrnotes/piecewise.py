@@ -3,7 +3,7 @@ r"""Piecewise-linear schedules, and their best breakpoints under the last-iterat
 Two families of ``n`` pieces over a budget of ``T`` updates (steps ``t = 0..T-1``), with
 breakpoints :math:`0 = T_0 < T_1 < \dots < T_n = T`:
 
-- :func:`sawtooth`, the form written in the identity notes (§8.2): piece :math:`i` falls
+- :func:`sawtooth`, the form written in the identity notes (source §8.2): piece :math:`i` falls
   linearly from its own height :math:`\alpha_i` to zero,
 
   .. math:: \eta_t = \alpha_i\Big(1 - \frac{t - T_{i-1}}{T_i - T_{i-1}}\Big),
@@ -59,7 +59,7 @@ def _heights(name: str, values, n: int) -> np.ndarray:
 
 
 def sawtooth(T: int, breaks, peaks) -> np.ndarray:
-    r"""The notes' §8.2 schedule :math:`\eta_0..\eta_{T-1}`: piece :math:`i` falls from
+    r"""The source's §8.2 schedule :math:`\eta_0..\eta_{T-1}`: piece :math:`i` falls from
     ``peaks[i]`` to zero over :math:`[T_{i-1}, T_i)` (see the module docstring).
 
     Parameters

@@ -4,6 +4,11 @@
 to SVG, so that they stay sharp at any zoom; ``plot_schedules`` previews any set of
 schedules over a budget (plot a schedule before training with it).
 
+One colour per schedule, on every page: ``schedule_color("cosine")`` is the colour of
+cosine in every figure of the book (:data:`SCHEDULE_COLORS`), and
+``schedule_colors(labels)`` colours a figure's curves, the known schedules by name and
+any other curve with a palette colour that none of them uses.
+
 Figures are drawn at their printed size: at most :data:`MAX_WIDTH` inches wide, which
 is the width of the book's text column, so that the fonts below (10-11 pt) are rendered
 at 13-15 px and never scaled down.  Use at most two panels side by side.  Dense scatter
@@ -20,6 +25,40 @@ import numpy as np
 
 #: Okabe–Ito, a palette that stays distinct for colour-blind readers.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+#: The house colour of each schedule family, the same in every figure. Okabe–Ito first,
+#: then three colour-blind-safe colours of Paul Tol's "muted" scheme and a grey; no two
+#: schedules share a colour, and none is the pale yellow of the palette.
+SCHEDULE_COLORS = {
+    "constant": "#000000",      # black
+    "linear": "#0072B2",        # blue
+    "cosine": "#009E73",        # bluish green
+    "step": "#D55E00",          # vermillion
+    "sgdr": "#CC79A7",          # reddish purple
+    "triangular": "#E69F00",    # orange
+    "wsd": "#56B4E9",           # sky blue
+    "inverse-sqrt": "#882255",  # wine (Tol)
+    "1/t": "#332288",           # indigo (Tol)
+    "polynomial": "#999999",    # grey
+    "exponential": "#DDCC77",   # sand (Tol)
+}
+
+#: Other spellings of the names above (compared in lower case, spaces collapsed).
+SCHEDULE_ALIASES = {
+    "const": "constant", "constant lr": "constant",
+    "linear decay": "linear", "linear to zero": "linear", "linear, no warmup": "linear",
+    "cosine decay": "cosine", "cosine annealing": "cosine", "cosine to zero": "cosine",
+    "cosine + warmup": "cosine", "cosine with warmup": "cosine",
+    "step decay": "step", "multistep": "step", "piecewise constant": "step",
+    "cosine with warm restarts": "sgdr", "warm restarts": "sgdr", "cosine with restarts": "sgdr",
+    "cyclic": "triangular", "cyclical": "triangular", "triangular2": "triangular", "clr": "triangular",
+    "warmup-stable-decay": "wsd", "trapezoidal": "wsd",
+    "inverse sqrt": "inverse-sqrt", "inverse_sqrt": "inverse-sqrt", "1/sqrt(t)": "inverse-sqrt",
+    "1/sqrt t": "inverse-sqrt", "rsqrt": "inverse-sqrt",
+    "inverse time": "1/t", "1/(t+1)": "1/t", "harmonic": "1/t",
+    "poly": "polynomial", "polynomial decay": "polynomial",
+    "exp": "exponential", "exponential decay": "exponential",
+}
 
 #: The widest figure (inches) that the book's text column (about 660 px at 1280 px)
 #: shows without shrinking it by more than a few per cent.
@@ -82,6 +121,53 @@ def check_width(fig) -> None:
         )
 
 
+def _normalise(name: str) -> str:
+    """Lower case, maths markup dropped ("$1/\\sqrt{t}$" -> "1/sqrt(t)"), spaces collapsed."""
+    name = name.lower().replace("$", "").replace("\\", "").replace("{", "(").replace("}", ")")
+    return " ".join(name.split())
+
+
+def schedule_color(name: str) -> str:
+    """The house colour of the schedule ``name`` (a hex string), the same in every figure.
+
+    ``name`` is a key of :data:`SCHEDULE_COLORS` or one of :data:`SCHEDULE_ALIASES`, in
+    any case; a qualifier in parentheses or after ``@`` is ignored ("step (3 stages)",
+    "cosine @ 0.1").  Raises ``ValueError``, listing the known names, for any other.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"name must be a string, got {type(name).__name__}")
+    key = _normalise(name)
+    for candidate in (key, key.split(" @ ")[0].strip(), key.split(" (")[0].strip()):
+        candidate = SCHEDULE_ALIASES.get(candidate, candidate)
+        if candidate in SCHEDULE_COLORS:
+            return SCHEDULE_COLORS[candidate]
+    raise ValueError(f"name: unknown schedule {name!r}; known: {', '.join(SCHEDULE_COLORS)} "
+                     "(or an alias in lrnotes.plotting.SCHEDULE_ALIASES)")
+
+
+def schedule_colors(labels) -> dict[str, str]:
+    """Colours for a figure's curves, ``{label: colour}``: a schedule's house colour
+    (:func:`schedule_color`) where the label names one, and for the other labels the
+    palette's colours in order, skipping those already taken, so that no two curves of
+    the figure share a colour (while the palette lasts)."""
+    labels = list(labels)
+    out, taken = {}, set()
+    for label in labels:
+        try:
+            out[label] = schedule_color(label)
+        except ValueError:
+            continue
+        taken.add(out[label].lower())
+    spare = [c for c in PALETTE + list(SCHEDULE_COLORS.values()) if c.lower() not in taken and c != "#F0E442"]
+    spare = list(dict.fromkeys(spare))
+    k = 0
+    for label in labels:
+        if label not in out:
+            out[label] = spare[k % len(spare)]
+            k += 1
+    return out
+
+
 def plot_schedules(
     schedules: Mapping[str, object] | Sequence[object],
     total: int | None = None,
@@ -96,7 +182,9 @@ def plot_schedules(
     Parameters
     ----------
     schedules
-        ``{label: schedule}`` or a list of schedules (labelled by their ``repr``).
+        ``{label: schedule}`` or a list of schedules (labelled by their ``repr``). A label
+        that names a schedule ("cosine", "WSD", ...) gets its house colour
+        (:func:`schedule_color`); the others get distinct palette colours.
     total
         Number of steps to show; defaults to the largest ``.total`` among them.
     ax
@@ -124,8 +212,9 @@ def plot_schedules(
     if ax is None:
         _, ax = plt.subplots()
     t = np.arange(total + 1)
+    colors = schedule_colors(schedules)
     for label, sched in schedules.items():
-        (line,) = ax.plot(t, sched(t), label=label)
+        (line,) = ax.plot(t, sched(t), label=label, color=colors[label])
         if mark_restarts and hasattr(sched, "restart_steps"):
             for r in sched.restart_steps(total + 1):
                 ax.axvline(r, color=line.get_color(), alpha=0.15, linewidth=1)

@@ -6,7 +6,7 @@ repair of it without a second copy anywhere.
 
 Contents
 --------
-WSD_6_3     the identity notes' §6.3 warmup-stable-decay code (T = 20000); its bug: the
+WSD_6_3     the identity notes' warmup-stable-decay code (source §6.3, T = 20000); its bug: the
             stable phase ends at ``stable_steps`` (a duration) instead of
             ``warmup_steps + stable_steps``
 wsd_6_3     its namespace: ``T, warmup_steps, stable_steps, decay_steps, wsd_schedule``

@@ -1,12 +1,14 @@
-"""Sphinx extension: exercise boxes numbered by chapter ("Exercise 1.4b: ...").
+"""Sphinx extension: exercise boxes numbered by chapter ("Exercise E1.4b: ...").
 
 sphinx-exercise numbers ``{exercise}`` boxes itself, across the whole book, which does
-not match the book's scheme (Exercise 1.4 belongs to chapter 1; its tasks are 1.4a,
-1.4b, ...). So the boxes use ``:nonumber:`` and a title that starts with the number,
-``{exercise} 1.4b: the critical learning rate``, which sphinx-exercise renders as
-"Exercise (1.4b: the critical learning rate)" and its solution as "Solution to Exercise
-(1.4b: ...)". This post-transform drops those parentheses when the title starts with
-such a number: "Exercise 1.4b: the critical learning rate".
+not match the book's scheme (Exercise E1.4 belongs to chapter 1; its tasks are E1.4a,
+E1.4b, ...). The "E" keeps an exercise's number apart from the section numbers (section
+1.4 is a page of chapter 1, exercise E1.4 is not). So the boxes use ``:nonumber:`` and a
+title that starts with the number, ``{exercise} E1.4b: the critical learning rate``,
+which sphinx-exercise renders as "Exercise (E1.4b: the critical learning rate)" and its
+solution as "Solution to Exercise (E1.4b: ...)". This post-transform drops those
+parentheses when the title starts with such a number: "Exercise E1.4b: the critical
+learning rate".
 
 Add ``lrnotes.sphinx_exercise_titles`` to ``sphinx.extra_extensions`` after
 ``sphinx_exercise``. Other titles are left alone.
@@ -21,12 +23,12 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 
 __all__ = ["NUMBERED", "drop_parentheses", "ExerciseNumberTitles", "setup"]
 
-#: A title that carries its own number: "1.4b: ..." (chapter.exercise, optional task letter).
-NUMBERED = re.compile(r"^\d+\.\d+[a-z]?:")
+#: A title that carries its own number: "E1.4b: ..." (E, chapter.exercise, optional task letter).
+NUMBERED = re.compile(r"^E\d+\.\d+[a-z]?:")
 
 
 def drop_parentheses(parent: nodes.Element) -> bool:
-    """Rewrite ``... (`` *1.4b: title* ``)`` among ``parent``'s children as ``... 1.4b: title``.
+    """Rewrite ``... (`` *E1.4b: title* ``)`` among ``parent``'s children as ``... E1.4b: title``.
 
     Returns whether anything changed.
     """

@@ -212,16 +212,16 @@ def test_exercise_follows_the_conventions(solution):
     nb = nbformat.read(solution, as_version=4)
     student = nbformat.read(_student(solution), as_version=4)
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb.cells if c.cell_type == "code")
-    assert nb.cells[0].source.startswith(f"# Exercise {number}: ")
-    assert f"blob/main/exercises/{solution.name}" in student.cells[0].source  # the Colab badge
+    assert nb.cells[0].source.startswith(f"# Exercise E{number}: ")
+    assert f"blob/main/notebooks/exercises/{solution.name})" in student.cells[0].source  # the Colab badge (the twin)
     setup = next(c for c in nb.cells if c.cell_type == "code")
     assert setup.metadata.get("tags") == ["hide-input"] and "from lrnotes import grading as G" in setup.source
-    # one numbering scheme: boxes "N.Ma: ...", labels ex-N-Ma, unnumbered by Sphinx
+    # one numbering scheme: boxes "EN.Ma: ...", labels ex-N-Ma, unnumbered by Sphinx
     boxes = _boxes(nb)
     assert boxes, "each task is an {exercise} box"
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     for title, options, body in boxes:
-        m = re.match(rf"{re.escape(number)}(?P<letter>[a-z]): \S", title)
+        m = re.match(rf"E{re.escape(number)}(?P<letter>[a-z]): \S", title)
         assert m, title
         label = f"ex-{chapter}-{n}{m['letter']}"
         assert f":label: {label}\n" in options and ":nonumber:" in options, (title, options)
@@ -238,11 +238,11 @@ def test_exercise_follows_the_conventions(solution):
             checked = any(c.cell_type == "code" and "G.check_" in c.source for c in following)
             assert checked or "Pen and paper" in body, f"{title}: neither a check nor pen and paper"
     # the grader's titles use the same numbers
-    letters = {re.match(rf"{re.escape(number)}([a-z])", t)[1] for t, _, _ in boxes}
+    letters = {re.match(rf"E{re.escape(number)}([a-z])", t)[1] for t, _, _ in boxes}
     module = G.EXERCISES[number]
     for check in module.CHECKS:
         title = check(lambda *a, **k: (_ for _ in ()).throw(NotImplementedError("Student exercise: x"))).title
-        m = re.match(rf"Exercise {re.escape(number)}([a-z]): ", title)
+        m = re.match(rf"Exercise E{re.escape(number)}([a-z]): ", title)
         assert m and m[1] in letters, title
     # the student version: stubs, no solution markers, solutions filled in for the dropdowns
     text = "\n".join(c.source for c in student.cells)
@@ -279,7 +279,7 @@ def test_index_lists_every_exercise():
     index = (REPO / "exercises" / "index.md").read_text()
     for solution in SOLUTIONS:
         number = ".".join(solution.stem.split("-")[:2])
-        assert f"{{doc}}`{solution.stem}`" in index and f"Exercise {number}" in index, solution.stem
+        assert f"{{doc}}`{solution.stem}`" in index and f"Exercise E{number}" in index, solution.stem
     assert re.search(r"```\{include\}\s+\S*run-recipe\.md", index), "the book's one run recipe"
 
 
@@ -501,8 +501,9 @@ def test_cli_names_orphans_and_errors(tmp_path, capsys):
 
 
 def test_exercise_titles_keep_the_books_numbers():
-    """The Sphinx extension turns sphinx-exercise's "Exercise (1.4b: ...)" into
-    "Exercise 1.4b: ...", and leaves other titles alone."""
+    """The Sphinx extension turns sphinx-exercise's "Exercise (E1.4b: ...)" into
+    "Exercise E1.4b: ...", and leaves other titles alone, including a bare "1.4b: ..."
+    that a reader could take for a section number."""
     from docutils import nodes
 
     from lrnotes.sphinx_exercise_titles import drop_parentheses
@@ -513,11 +514,13 @@ def test_exercise_titles_keep_the_books_numbers():
             node += nodes.Text(t)
         return node
 
-    box = title("Exercise", " (", "1.4b: the critical ", "learning rate", ")")
-    assert drop_parentheses(box) and box.astext() == "Exercise 1.4b: the critical learning rate"
+    box = title("Exercise", " (", "E1.4b: the critical ", "learning rate", ")")
+    assert drop_parentheses(box) and box.astext() == "Exercise E1.4b: the critical learning rate"
     ref = nodes.reference()
-    for t in (" Exercise", " (", "12.3: x", ")"):
+    for t in (" Exercise", " (", "E12.3: x", ")"):
         ref += nodes.Text(t)
-    assert drop_parentheses(ref) and ref.astext() == " Exercise 12.3: x"
+    assert drop_parentheses(ref) and ref.astext() == " Exercise E12.3: x"
     other = title("Exercise", " (", "a warm-up", ")")
     assert not drop_parentheses(other) and other.astext() == "Exercise (a warm-up)"
+    old = title("Exercise", " (", "1.4b: x", ")")
+    assert not drop_parentheses(old) and old.astext() == "Exercise (1.4b: x)"

@@ -356,7 +356,7 @@ def test_solutions_pass_with_several_seeds(stem, ex, monkeypatch):
         for seed in (0, 12345):
             report = check(ns[name], seed=seed)
             assert report.passed, report
-            assert report.title.startswith(f"Exercise {module.NUMBER}")
+            assert report.title.startswith(f"Exercise E{module.NUMBER}")
 
 
 # ============================================================================ cannot be fooled cheaply

@@ -48,3 +48,67 @@ def test_markdown_table():
         markdown_table([(1,)], ["a", "b"])
     with pytest.raises(ValueError, match="align must be 2 characters"):
         markdown_table([(1, 2)], ["a", "b"], align="lx")
+
+
+def test_captioned_table_has_a_numbered_myst_table_and_an_html_table():
+    from lrnotes.nb import captioned_table
+
+    bundle = captioned_table([("a<b", "$x^2$", 3)], ["name", "maths", "n"],
+                             caption="Final losses, mean over seeds", name="tbl-final-losses")
+    assert set(bundle) == {"text/markdown", "text/html"}
+    md = bundle["text/markdown"].splitlines()
+    assert md[:3] == [":::{table} Final losses, mean over seeds", ":name: tbl-final-losses", ""]
+    assert md[3:-1] == markdown_table([("a<b", "$x^2$", 3)], ["name", "maths", "n"]).splitlines()
+    assert md[-1] == ":::"
+    html = bundle["text/html"]
+    assert html.startswith('<table id="tbl-final-losses">')
+    assert "<caption>Final losses, mean over seeds</caption>" in html
+    assert "a&lt;b" in html and "$x^2$" in html and html.count("<tr>") == 2
+    assert '<th style="text-align: left">name</th>' in html and '<td style="text-align: right">3</td>' in html
+    no_name = captioned_table([(1,)], ["a"], caption="One")["text/markdown"]
+    assert no_name.splitlines()[:2] == [":::{table} One", ""]
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    ({"caption": ""}, "caption"), ({"caption": None, "name": "tbl-x"}, "caption"),
+    ({"caption": "two\nlines"}, "caption"), ({"caption": 3}, "caption"),
+    ({"caption": "ok", "name": "fig-x"}, "name"), ({"caption": "ok", "name": "tbl-a b"}, "name"),
+    ({"caption": "ok", "name": "tbl-"}, "name"),
+])
+def test_captioned_table_validates_its_arguments(kwargs, word):
+    from lrnotes.nb import captioned_table, table
+
+    with pytest.raises(ValueError, match=rf"^{word} "):
+        captioned_table([(1,)], ["a"], **kwargs)
+    with pytest.raises(ValueError, match=rf"^{word} "):
+        table([(1,)], ["a"], **kwargs)
+
+
+def test_table_displays_one_output_with_both_representations(monkeypatch):
+    import IPython.display
+
+    from lrnotes.nb import table
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: shown.append((a, k)))
+    table([(1, 2)], ["a", "b"], caption="A caption", name="tbl-ab")
+    (args, kwargs), = shown
+    assert kwargs == {"raw": True} and set(args[0]) == {"text/markdown", "text/html"}
+    shown.clear()
+    table([(1, 2)], ["a", "b"])
+    (args, kwargs), = shown
+    assert isinstance(args[0], IPython.display.Markdown) and args[0].data.startswith("| a | b |")
+
+
+def test_the_book_prefers_the_markdown_of_a_captioned_table():
+    from pathlib import Path
+
+    import yaml
+    from myst_nb.core.render import get_mime_priority
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "_config.yml").read_text())
+    overrides = config["sphinx"]["config"]["nb_mime_priority_overrides"]
+    order = get_mime_priority("html", overrides)
+    assert order.index("text/markdown") < order.index("text/html")
+    # figures and plain HTML outputs are unaffected: HTML before images, images before text
+    assert order.index("text/html") < order.index("image/svg+xml") < order.index("image/png") < order.index("text/plain")

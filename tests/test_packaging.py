@@ -104,9 +104,10 @@ def test_notebook_anatomy(nb):
     assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     repo = config["repository"]["url"].removeprefix("https://github.com/")
-    if not rel.startswith("exercises/solutions/"):
-        badge = f"https://colab.research.google.com/github/{repo}/blob/main/{rel}"
-        assert badge in "".join(cells[0]["source"]), f"{rel}: Colab badge missing or pointing elsewhere"
+    # the badge opens the reader's twin under notebooks/ (lrnotes.reader); a solution
+    # notebook links to itself, which lrnotes.exercises turns into its student copy
+    badge = f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/{rel})"
+    assert badge in "".join(cells[0]["source"]), f"{rel}: Colab badge missing or pointing elsewhere"
     setup = next(c for c in cells if c["cell_type"] == "code")
     src = "".join(setup["source"])
     for line in SETUP_LINES:
@@ -181,3 +182,74 @@ def test_titles_have_no_maths(nb):
     """Page titles also appear in the sidebar of every page, where MathJax may not be loaded."""
     title = "".join(json.loads(nb.read_text())["cells"][0]["source"]).split("\n", 1)[0]
     assert "$" not in title, f"{title!r}: write maths in a title with Unicode (β₁), not $...$"
+
+
+def _numbered_chapter_indexes() -> list[Path]:
+    """The first file of each chapter in a ``numbered: true`` part of _toc.yml."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    found = []
+    for part in toc["parts"]:
+        if part.get("numbered"):
+            for chapter in part["chapters"]:
+                found.extend(p for p in (ROOT / f"{chapter['file']}{ext}" for ext in (".md", ".ipynb")) if p.exists())
+    return found
+
+
+def _markdown_outside_fences(text: str) -> str:
+    kept, fence = [], None
+    for line in text.splitlines():
+        m = re.match(r"^\s*(`{3,}|~{3,})", line)
+        if m and fence is None:
+            fence = m.group(1)
+        elif m and fence is not None and m.group(1).startswith(fence[0]) and len(m.group(1)) >= len(fence):
+            fence = None
+        elif fence is None:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def test_first_page_of_each_chapter_is_numbered_n_1():
+    """Sphinx numbers a chapter page's own sections before the pages of its toctree, so
+    any ``##`` heading in a chapter's index page would push its first page from N.1 to
+    N.2 (chapter 1 once started at 1.4). Index pages have one title and no sections:
+    write sub-headings as ``{rubric}`` or bold paragraphs."""
+    indexes = _numbered_chapter_indexes()
+    assert len(indexes) >= 6, indexes
+    for page in indexes:
+        text = page.read_text()
+        if page.suffix == ".ipynb":
+            text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"] if c["cell_type"] == "markdown")
+        headings = re.findall(r"^#{2,6}\s+.*$", _markdown_outside_fences(text), flags=re.M)
+        assert not headings, f"{page.relative_to(ROOT)}: a chapter index page has section headings {headings}"
+
+
+#: Places where a bare "§" is fine, as (file, the text around it). Keep this short.
+BARE_SECTION_SIGN_OK: set[tuple[str, str]] = set()
+
+
+def _prose_pages():
+    """(relative path, markdown text) for every page a reader sees, and the errata data."""
+    for nb in NOTEBOOKS:
+        rel = nb.relative_to(ROOT).as_posix()
+        if rel.startswith("exercises/") and not rel.startswith("exercises/solutions/"):
+            continue  # generated from the solutions
+        cells = json.loads(nb.read_text())["cells"]
+        yield rel, "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    for md in sorted((ROOT / "chapters").rglob("*.md")) + [ROOT / "intro.md", ROOT / "exercises" / "index.md"]:
+        yield md.relative_to(ROOT).as_posix(), md.read_text()
+    yield "lrnotes/_data/errata.yml", (ROOT / "lrnotes" / "_data" / "errata.yml").read_text()
+
+
+def test_sections_of_a_source_are_named_as_the_sources():
+    """"§6.2" alone reads like the book's own section 6.2. A section of a source is
+    always written "source §6.2", "the source's §6.2" (several: "source §§4.3 and 5.1")."""
+    bad = []
+    for rel, text in _prose_pages():
+        for m in re.finditer(r"§+", text):
+            before = text[max(0, m.start() - 40):m.start()]
+            if re.search(r"\b[Ss]ource(?:'s)? $", before):
+                continue
+            around = text[max(0, m.start() - 30):m.end() + 10].replace("\n", " ")
+            if (rel, around) not in BARE_SECTION_SIGN_OK:
+                bad.append(f"{rel}: ...{around}...")
+    assert not bad, "write 'source §N' for a section of a source:\n" + "\n".join(bad)

@@ -579,7 +579,7 @@ def rejects(fn, bad: Sequence[tuple]) -> None:
 class Checks:
     """Collect checks for one student function, run them isolated, return a :class:`Report`.
 
-    >>> g = Checks("Exercise 1.1a: linear decay", linear_decay)   # doctest: +SKIP
+    >>> g = Checks("Exercise E1.1a: linear decay", linear_decay)   # doctest: +SKIP
     >>> @g.check("values for T=10")                                # doctest: +SKIP
     ... def _(f): ...
     >>> @g.check("random budgets", random=True)                    # doctest: +SKIP

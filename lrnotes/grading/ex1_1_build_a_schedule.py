@@ -1,4 +1,4 @@
-r"""Exercise 1.1, Build a schedule: linear decay in the papers' convention, WSD with a
+r"""Exercise E1.1, Build a schedule: linear decay in the papers' convention, WSD with a
 cooldown shape, and a bug hunt in a source's WSD snippet (:mod:`lrnotes.snippets`).
 
 References (the grader's own formulas, independent of the student's session):
@@ -46,7 +46,7 @@ def ref_largest_jump(values):
     return i + 1, float(d[i])
 
 
-# ============================================================================ 1.1a linear decay
+# ============================================================================ E1.1a linear decay
 LINEAR_CASES = [
     Case((np.arange(1, 11), 10, 0.5), label="linear_decay(1..10, T=10, alpha=0.5)"),
     Case((np.array([1, 1]), 1, 1.0), label="linear_decay([1, 1], T=1, alpha=1)"),
@@ -81,7 +81,7 @@ def _linear_mistakes(k, T, alpha=1.0):
 def check_linear_decay(linear_decay, seed=None):
     r"""Grade ``linear_decay(k, T, alpha=1.0)``: :math:`\alpha(1 - k/(T+1))` for
     ``k = 1..T`` (int or array); ``ValueError`` for a bad ``T``, ``alpha`` or ``k``."""
-    g = Checks("Exercise 1.1a: linear decay in the papers' convention", linear_decay, seed=seed)
+    g = Checks("Exercise E1.1a: linear decay in the papers' convention", linear_decay, seed=seed)
 
     @g.check("values for T=10, alpha=0.5 and the first and last updates of several budgets")
     def _(f):
@@ -113,7 +113,7 @@ def check_linear_decay(linear_decay, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.1b WSD
+# ============================================================================ E1.1b WSD
 WSD_CASES = [
     Case((np.arange(0, 111), 100, 2.0, 10, 0.2), label="wsd(0..110, total=100, peak=2, warmup=10, decay_frac=0.2)"),
     Case((np.array([0, 49, 50, 51, 749, 750, 751, 999, 1000, 1001]), 1000, 0.5, 50, 0.25),
@@ -160,7 +160,7 @@ def check_wsd(wsd, seed=None):
     r"""Grade ``wsd(t, total, peak=1.0, warmup=0, decay_frac=0.1, cooldown="linear")``:
     warmup from 0 over ``warmup`` steps, stable at ``peak``, then a cooldown of shape
     ``cooldown`` to 0 at ``t = total`` starting at ``t_d = total*(1 - decay_frac)``."""
-    g = Checks("Exercise 1.1b: warmup-stable-decay with a cooldown shape", wsd, seed=seed)
+    g = Checks("Exercise E1.1b: warmup-stable-decay with a cooldown shape", wsd, seed=seed)
 
     @g.check("linear cooldown: every phase, its boundaries, fractional t, no warmup, decay_frac=1, 2-D t")
     def _(f):
@@ -202,7 +202,7 @@ def check_wsd(wsd, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.1c find the jump
+# ============================================================================ E1.1c find the jump
 def _staircase(t):
     return float(t // 5)
 
@@ -260,7 +260,7 @@ def check_largest_jump(largest_jump, seed=None):
     """Grade ``largest_jump(schedule, T) -> (t, delta)``: the step ``t`` in ``1..T`` where
     ``delta = schedule(t) - schedule(t - 1)`` is largest in absolute value (the first such
     step on ties), ``schedule`` being a function of one int step."""
-    g = Checks("Exercise 1.1c: find the jump", largest_jump, seed=seed)
+    g = Checks("Exercise E1.1c: find the jump", largest_jump, seed=seed)
 
     @g.check("jumps up, down, at the first and the last step, ties, and the source's snippet")
     def _(f):
@@ -279,13 +279,13 @@ def check_largest_jump(largest_jump, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.1d the repair
+# ============================================================================ E1.1d the repair
 def check_fixed_wsd_schedule(fixed_wsd_schedule, seed=None):
     """Grade the repaired snippet: the phases the source meant (1000 warmup steps, 17000
     stable steps, 2000 decay steps, T = 20000), peak 1, no jump, at every step 0..T."""
     src = snippets.wsd_6_3
     T = src.T
-    g = Checks("Exercise 1.1d: the repaired WSD schedule", fixed_wsd_schedule, seed=seed)
+    g = Checks("Exercise E1.1d: the repaired WSD schedule", fixed_wsd_schedule, seed=seed)
     cache: list[np.ndarray] = []
 
     def values(f):  # the snippet's function takes one int: call it at every step, once

@@ -1,4 +1,4 @@
-r"""Exercise 1.2, Cosine annealing and warm restarts: cosine annealing with a floor, SGDR
+r"""Exercise E1.2, Cosine annealing and warm restarts: cosine annealing with a floor, SGDR
 with a period multiplier in closed form, and the steps where its cycles restart.
 
 References (the grader's own):
@@ -50,7 +50,7 @@ def ref_restart_steps(period, mult, upto):
     return steps[(steps > 0) & (steps < upto)]
 
 
-# ============================================================================ 1.2a cosine
+# ============================================================================ E1.2a cosine
 COSINE_CASES = [
     Case((np.arange(0, 101), 100, 1.0, 0.0), label="cosine(0..100, total=100)"),
     Case((np.arange(0, 13), 10, 3e-4, 3e-5), label="cosine(0..12, total=10, peak=3e-4, floor=3e-5): flat after T"),
@@ -84,7 +84,7 @@ def _cosine_mistakes(t, total, peak=1.0, floor=0.0):
 def check_cosine(cosine, seed=None):
     r"""Grade ``cosine(t, total, peak=1.0, floor=0.0)``: cosine annealing from ``peak`` to
     ``floor`` over ``total`` steps, flat at ``floor`` after; ``ValueError`` for bad input."""
-    g = Checks("Exercise 1.2a: cosine annealing", cosine, seed=seed)
+    g = Checks("Exercise E1.2a: cosine annealing", cosine, seed=seed)
 
     @g.check("values over the budget, after it, with a floor, at fractional t and for a 2-D t")
     def _(f):
@@ -112,7 +112,7 @@ def check_cosine(cosine, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.2b SGDR
+# ============================================================================ E1.2b SGDR
 SGDR_CASES = [
     Case((np.arange(0, 31), 10, 1.0), label="sgdr(0..30, period=10, mult=1)"),
     Case((np.arange(0, 160), 10, 2.0), label="sgdr(0..159, period=10, mult=2): cycles of 10, 20, 40, 80"),
@@ -145,7 +145,7 @@ def _sgdr_mistakes(t, period, mult=1.0, peak=1.0, floor=0.0):
 def check_sgdr(sgdr, seed=None):
     r"""Grade ``sgdr(t, period, mult=1.0, peak=1.0, floor=0.0)``: cosine annealing restarted
     at the start of each cycle, cycle :math:`i` lasting ``period * mult**i`` steps."""
-    g = Checks("Exercise 1.2b: SGDR with a period multiplier", sgdr, seed=seed)
+    g = Checks("Exercise E1.2b: SGDR with a period multiplier", sgdr, seed=seed)
 
     @g.check("equal cycles, doubling cycles, and both sides of every restart")
     def _(f):
@@ -188,12 +188,12 @@ def check_sgdr(sgdr, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.2c restart steps
+# ============================================================================ E1.2c restart steps
 def check_restart_steps(restart_steps, seed=None):
     """Grade ``restart_steps(period, mult, upto)``: the sorted integer steps ``0 < t < upto``
     at which a new SGDR cycle begins (a cycle that starts between two steps begins at the
     next whole step)."""
-    g = Checks("Exercise 1.2c: the steps where SGDR restarts", restart_steps, seed=seed)
+    g = Checks("Exercise E1.2c: the steps where SGDR restarts", restart_steps, seed=seed)
 
     def compare_steps(f, period, mult, upto):
         what = f"restart_steps({period:g}, {mult:g}, {upto})"

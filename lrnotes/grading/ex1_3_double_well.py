@@ -1,4 +1,4 @@
-r"""Exercise 1.3, The double well :math:`f(\theta) = \theta^4 - 2a\theta^2 + b\theta`:
+r"""Exercise E1.3, The double well :math:`f(\theta) = \theta^4 - 2a\theta^2 + b\theta`:
 critical points, barrier heights, and the range of :math:`b` with two wells.
 
 References (the grader's own): the critical points are the real roots of
@@ -50,7 +50,7 @@ def _probe_b(rng, a, wells):
     return float(rng.choice([-1, 1]) * rng.uniform(1.05, 3.0) * bc)
 
 
-# ============================================================================ 1.3a critical points
+# ============================================================================ E1.3a critical points
 CRIT_CASES = [
     Case((1.0, 0.0), label="critical_points(a=1, b=0): -1, 0, 1"),
     Case((1.0, 0.5), label="critical_points(a=1, b=0.5)"),
@@ -80,7 +80,7 @@ def check_critical_points(critical_points, seed=None):
     r"""Grade ``critical_points(a, b)``: the real roots of
     :math:`f'(\theta) = 4\theta^3 - 4a\theta + b`, sorted (three or one); ``ValueError``
     unless ``a > 0`` and both are finite."""
-    g = Checks("Exercise 1.3a: the critical points", critical_points, seed=seed)
+    g = Checks("Exercise E1.3a: the critical points", critical_points, seed=seed)
 
     @g.check("symmetric well, tilted wells, and one well when the tilt is too large")
     def _(f_):
@@ -101,12 +101,12 @@ def check_critical_points(critical_points, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.3b barriers
+# ============================================================================ E1.3b barriers
 def check_barrier_heights(barrier_heights, seed=None):
     r"""Grade ``barrier_heights(a, b) -> (left, right)``: the height of the local maximum of
     :math:`f` above the left and the right minimum; ``ValueError`` naming ``b`` when there
     is only one well."""
-    g = Checks("Exercise 1.3b: the barrier heights", barrier_heights, seed=seed)
+    g = Checks("Exercise E1.3b: the barrier heights", barrier_heights, seed=seed)
 
     def compare_pair(f_, a, b, what):
         left, right = as_pair(call(f_, a, b), what)
@@ -142,11 +142,11 @@ def check_barrier_heights(barrier_heights, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.3c the two-well range
+# ============================================================================ E1.3c the two-well range
 def check_two_well_limit(two_well_limit, seed=None):
     r"""Grade ``two_well_limit(a)``: :math:`b_c(a) = 8a^{3/2}/(3\sqrt3)`, the tilt above which
     one well is left; ``ValueError`` unless ``a > 0``."""
-    g = Checks("Exercise 1.3c: how much tilt the second well survives", two_well_limit, seed=seed)
+    g = Checks("Exercise E1.3c: how much tilt the second well survives", two_well_limit, seed=seed)
 
     def mistakes(a):
         return {"at the limit f' and f'' vanish together: 12 theta^2 = 4a, so theta = sqrt(a/3)":

@@ -1,4 +1,4 @@
-r"""Exercise 1.4, The critical learning rate of gradient descent on a quadratic
+r"""Exercise E1.4, The critical learning rate of gradient descent on a quadratic
 :math:`f(x) = \tfrac12 x^\top H x`: :math:`2/L` from the Hessian, the threshold measured on
 a grid of learning rates, and the real criterion for a *schedule*:
 
@@ -51,7 +51,7 @@ def ref_log_growth(lrs, eigenvalues):
         return np.sum(np.log(np.abs(1.0 - lrs[None, :] * lam[:, None])), axis=1)
 
 
-# ============================================================================ 1.4b 2/L
+# ============================================================================ E1.4b 2/L
 def _lr_mistakes(H):
     H = np.asarray(H, dtype=float)
     eig = np.linalg.eigvalsh(H)
@@ -85,7 +85,7 @@ CRITICAL_BAD = [
 def check_critical_lr(critical_lr, seed=None):
     """Grade ``critical_lr(H)``: ``2 / L`` with ``L`` the largest eigenvalue of the symmetric
     positive definite matrix ``H``; ``ValueError`` naming ``H`` for anything else."""
-    g = Checks("Exercise 1.4b: the critical learning rate 2/L", critical_lr, seed=seed)
+    g = Checks("Exercise E1.4b: the critical learning rate 2/L", critical_lr, seed=seed)
     hint = "np.linalg.eigvalsh returns the eigenvalues of a symmetric matrix in ascending order"
 
     @g.check("1x1, diagonal, rotated, and a plain nested list")
@@ -122,11 +122,11 @@ def check_critical_lr(critical_lr, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.4c final norms
+# ============================================================================ E1.4c final norms
 def check_final_norms(final_norms, seed=None):
     r"""Grade ``final_norms(H, etas, x0, n_steps)``: for each learning rate in ``etas``,
     :math:`\|x_n\|` after ``n_steps`` of gradient descent from ``x0``, shape ``(len(etas),)``."""
-    g = Checks("Exercise 1.4c: gradient descent on a grid of learning rates", final_norms, seed=seed)
+    g = Checks("Exercise E1.4c: gradient descent on a grid of learning rates", final_norms, seed=seed)
 
     def mistakes(H, etas, x0, n):
         right = ref_final_norms(H, etas, x0, n)
@@ -155,12 +155,12 @@ def check_final_norms(final_norms, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.4d the threshold
+# ============================================================================ E1.4d the threshold
 def check_empirical_threshold(empirical_threshold, seed=None):
     """Grade ``empirical_threshold(H, etas, x0, n_steps)``: the smallest ``eta`` of the
     ascending grid ``etas`` for which ``|x_n| > |x0|`` after ``n_steps`` (``np.inf`` if
     none), which should sit just above ``2/L``."""
-    g = Checks("Exercise 1.4d: the divergence threshold, measured", empirical_threshold, seed=seed)
+    g = Checks("Exercise E1.4d: the divergence threshold, measured", empirical_threshold, seed=seed)
 
     def compare_threshold(f, H, etas, x0, n, what):
         got = as_scalar(call(f, H, etas, x0, n), what, allow_inf=True)
@@ -204,12 +204,12 @@ def check_empirical_threshold(empirical_threshold, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.4e schedules
+# ============================================================================ E1.4e schedules
 def check_log_growth(log_growth, seed=None):
     r"""Grade ``log_growth(lrs, eigenvalues)``: for each eigenvalue :math:`\lambda`,
     :math:`\sum_t \log|1 - \eta_t\lambda|` (``-inf`` where a factor is exactly 0), shape
     ``(len(eigenvalues),)``."""
-    g = Checks("Exercise 1.4e: does a schedule diverge?", log_growth, seed=seed)
+    g = Checks("Exercise E1.4e: does a schedule diverge?", log_growth, seed=seed)
 
     def mistakes(lrs, lam):
         lrs, lam = np.asarray(lrs, float), np.asarray(lam, float)

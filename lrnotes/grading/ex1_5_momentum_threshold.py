@@ -1,4 +1,4 @@
-r"""Exercise 1.5, Momentum moves the threshold: heavy ball
+r"""Exercise E1.5, Momentum moves the threshold: heavy ball
 :math:`x_{t+1} = x_t - \eta\nabla f(x_t) + \beta(x_t - x_{t-1})` on a quadratic.
 
 Along an eigenvector with eigenvalue :math:`\lambda` the iteration is linear with
@@ -40,12 +40,12 @@ def ref_heavy_ball_norms(H, etas, beta, x0, n_steps, _prev_zero=False):
     return np.linalg.norm(X, axis=1)
 
 
-# ============================================================================ 1.5a the threshold
+# ============================================================================ E1.5a the threshold
 def check_heavy_ball_critical_lr(heavy_ball_critical_lr, seed=None):
     r"""Grade ``heavy_ball_critical_lr(H, beta)``: :math:`2(1+\beta)/L`; ``ValueError`` naming
     ``beta`` unless :math:`0 \le \beta < 1`, naming ``H`` unless ``H`` is symmetric positive
     definite."""
-    g = Checks("Exercise 1.5a: the heavy-ball critical learning rate", heavy_ball_critical_lr, seed=seed)
+    g = Checks("Exercise E1.5a: the heavy-ball critical learning rate", heavy_ball_critical_lr, seed=seed)
 
     def mistakes(H, beta):
         L = np.linalg.eigvalsh(np.asarray(H, float))[-1]
@@ -78,11 +78,11 @@ def check_heavy_ball_critical_lr(heavy_ball_critical_lr, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.5b spectral radius
+# ============================================================================ E1.5b spectral radius
 def check_spectral_radius(spectral_radius, seed=None):
     r"""Grade ``spectral_radius(eta, lam, beta)``: the largest :math:`|z|` among the roots of
     :math:`z^2 - (1+\beta-\eta\lambda)z + \beta`, element-wise over an array ``eta``."""
-    g = Checks("Exercise 1.5b: the contraction factor of heavy ball", spectral_radius, seed=seed)
+    g = Checks("Exercise E1.5b: the contraction factor of heavy ball", spectral_radius, seed=seed)
 
     def mistakes(eta, lam, beta):
         eta = np.asarray(eta, float)
@@ -115,11 +115,11 @@ def check_spectral_radius(spectral_radius, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.5c the experiment
+# ============================================================================ E1.5c the experiment
 def check_heavy_ball_norms(heavy_ball_norms, seed=None):
     r"""Grade ``heavy_ball_norms(H, etas, beta, x0, n_steps)``: :math:`\|x_n\|` after
     ``n_steps`` of heavy ball from rest (:math:`x_{-1} = x_0`), one per learning rate."""
-    g = Checks("Exercise 1.5c: heavy ball on a grid of learning rates", heavy_ball_norms, seed=seed)
+    g = Checks("Exercise E1.5c: heavy ball on a grid of learning rates", heavy_ball_norms, seed=seed)
 
     def mistakes(H, etas, beta, x0, n):
         return {"start at rest: the first step has no momentum (x_{-1} = x_0)":

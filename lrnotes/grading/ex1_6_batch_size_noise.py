@@ -1,4 +1,4 @@
-r"""Exercise 1.6, Batch size and the noise floor: SGD on :math:`f(\theta) = \lambda\theta^2/2`
+r"""Exercise E1.6, Batch size and the noise floor: SGD on :math:`f(\theta) = \lambda\theta^2/2`
 with gradient noise of variance :math:`\sigma^2/B` (a mini-batch of :math:`B` samples).
 
 With :math:`a = 1 - \eta\lambda`, the variance obeys :math:`V_{t+1} = a^2V_t + \eta^2\sigma^2/B`,
@@ -35,12 +35,12 @@ def ref_finite_variance(eta, lam, sigma2, B, n_steps):
     return eta**2 * sigma2 / B * (1.0 - a2**n_steps) / (1.0 - a2)
 
 
-# ============================================================================ 1.6a the floor
+# ============================================================================ E1.6a the floor
 def check_stationary_variance(stationary_variance, seed=None):
     r"""Grade ``stationary_variance(eta, lam, sigma2, B)``:
     :math:`\eta\sigma^2/(B\lambda(2-\eta\lambda))` (``eta`` a number or an array);
     ``ValueError`` naming the argument when no stationary variance exists or an input is bad."""
-    g = Checks("Exercise 1.6a: the stationary variance", stationary_variance, seed=seed)
+    g = Checks("Exercise E1.6a: the stationary variance", stationary_variance, seed=seed)
 
     def mistakes(eta, lam, sigma2, B):
         eta = np.asarray(eta, float)
@@ -76,11 +76,11 @@ def check_stationary_variance(stationary_variance, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.6b equal noise
+# ============================================================================ E1.6b equal noise
 def check_equal_noise_lr(equal_noise_lr, seed=None):
     r"""Grade ``equal_noise_lr(eta, B, B_new, lam)``: the learning rate at batch size
     ``B_new`` with the same stationary variance as ``eta`` at batch size ``B``."""
-    g = Checks("Exercise 1.6b: the learning rate for a new batch size", equal_noise_lr, seed=seed)
+    g = Checks("Exercise E1.6b: the learning rate for a new batch size", equal_noise_lr, seed=seed)
 
     def mistakes(eta, B, B_new, lam):
         return {"the linear scaling rule eta B_new / B is only the small-eta limit: solve the exact equation":
@@ -110,13 +110,13 @@ def check_equal_noise_lr(equal_noise_lr, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.6c simulate
+# ============================================================================ E1.6c simulate
 def check_simulated_variance(simulated_variance, seed=None):
     r"""Grade ``simulated_variance(eta, lam, sigma2, B, n_steps, n_seeds, rng)``: the variance
     over ``n_seeds`` runs (vectorised) of :math:`\theta_n` after ``n_steps`` of SGD from
     :math:`\theta_0 = 0`, noise drawn from ``rng``.  Judged statistically against
     :math:`V_n`: within 6 standard errors, :math:`\sqrt{2/(n-1)}\,V_n`."""
-    g = Checks("Exercise 1.6c: the variance, simulated", simulated_variance, seed=seed)
+    g = Checks("Exercise E1.6c: the variance, simulated", simulated_variance, seed=seed)
 
     def judge(f, eta, lam, s2, B, n_steps, n_seeds, rng_seed):
         what = f"simulated_variance({eta:.4g}, {lam:.4g}, {s2:.4g}, {B}, {n_steps}, {n_seeds}, rng)"

@@ -1,4 +1,4 @@
-r"""Exercise 1.7, Adam with a scheduled :math:`\beta_1`: the first moment
+r"""Exercise E1.7, Adam with a scheduled :math:`\beta_1`: the first moment
 :math:`m_t = \beta_{1,t}m_{t-1} + (1-\beta_{1,t})g_t` (:math:`m_0 = 0`) weighs the gradients by
 :math:`w_s = (1-\beta_{1,s})\prod_{r=s+1}^{t}\beta_{1,r}`, which add up to
 
@@ -60,12 +60,12 @@ BAD = [
 ]
 
 
-# ============================================================================ 1.7a the moment
+# ============================================================================ E1.7a the moment
 def check_first_moment(first_moment, seed=None):
     r"""Grade ``first_moment(grads, beta1s)``: :math:`m_1..m_T` for gradients of shape
     ``(T,)`` or ``(T, d)`` and :math:`\beta_{1,1..T}`; ``ValueError`` naming ``beta1s``
     unless every :math:`\beta_{1,t} \in [0, 1)` and there is one per step."""
-    g = Checks("Exercise 1.7a: the first moment with a scheduled beta1", first_moment, seed=seed)
+    g = Checks("Exercise E1.7a: the first moment with a scheduled beta1", first_moment, seed=seed)
 
     def mistakes(grads, beta1s):
         grads = np.asarray(grads, float)
@@ -96,11 +96,11 @@ def check_first_moment(first_moment, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.7b the correction
+# ============================================================================ E1.7b the correction
 def check_bias_correction(bias_correction, seed=None):
     r"""Grade ``bias_correction(beta1s)``: :math:`1 - \prod_{s\le t}\beta_{1,s}` for
     :math:`t = 1..T`."""
-    g = Checks("Exercise 1.7b: the exact bias correction", bias_correction, seed=seed)
+    g = Checks("Exercise E1.7b: the exact bias correction", bias_correction, seed=seed)
 
     def mistakes(beta1s):
         return {"1 - beta1_t^t is the correction for a constant beta1 only: multiply the betas of all "
@@ -123,11 +123,11 @@ def check_bias_correction(bias_correction, seed=None):
     return g.run()
 
 
-# ============================================================================ 1.7c corrected moment
+# ============================================================================ E1.7c corrected moment
 def check_corrected_moment(corrected_moment, seed=None):
     r"""Grade ``corrected_moment(grads, beta1s)``: :math:`\hat m_t = m_t / (1 - \prod_{s\le t}
     \beta_{1,s})`, equal to the gradient at every step when the gradient is constant."""
-    g = Checks("Exercise 1.7c: the bias-corrected moment", corrected_moment, seed=seed)
+    g = Checks("Exercise E1.7c: the bias-corrected moment", corrected_moment, seed=seed)
 
     def mistakes(grads, beta1s):
         m = ref_first_moment(grads, beta1s)

@@ -1,4 +1,4 @@
-r"""Exercise 2.1, Euler–Lagrange with sympy: the equation of a Lagrangian
+r"""Exercise E2.1, Euler–Lagrange with sympy: the equation of a Lagrangian
 :math:`L(S, S')`, the power solutions of :math:`L_p = S^pS'^2`, and the optimal schedule.
 
 References (the grader's own, with sympy):
@@ -76,11 +76,11 @@ def _same(got, expected) -> bool:
     return _is_zero(got - expected)
 
 
-# ============================================================================ 2.1a EL
+# ============================================================================ E2.1a EL
 def check_euler_lagrange(euler_lagrange, seed=None):
     r"""Grade ``euler_lagrange(L, S, t)``: for a sympy Lagrangian ``L`` in ``S(t)`` and
     ``S(t).diff(t)``, return :math:`\partial L/\partial S - \frac{d}{dt}\partial L/\partial S'`."""
-    g = Checks("Exercise 2.1a: the Euler-Lagrange expression", euler_lagrange, seed=seed, preload=("sympy",))
+    g = Checks("Exercise E2.1a: the Euler-Lagrange expression", euler_lagrange, seed=seed, preload=("sympy",))
 
     def cases():
         sp = _sp()
@@ -122,12 +122,12 @@ def check_euler_lagrange(euler_lagrange, seed=None):
     return g.run()
 
 
-# ============================================================================ 2.1b the power solution
+# ============================================================================ E2.1b the power solution
 def check_power_exponent(power_exponent, seed=None):
     r"""Grade ``power_exponent(p)``: the non-zero :math:`k` for which :math:`S = (T-t)^k`
     solves the Euler–Lagrange equation of :math:`S^pS'^2`, exact (a sympy Rational);
     ``ValueError`` naming ``p`` for :math:`p = -2`."""
-    g = Checks("Exercise 2.1b: the power solutions", power_exponent, seed=seed, preload=("sympy",))
+    g = Checks("Exercise E2.1b: the power solutions", power_exponent, seed=seed, preload=("sympy",))
 
     def compare(f, p):
         sp = _sp()
@@ -172,12 +172,12 @@ def check_power_exponent(power_exponent, seed=None):
     return g.run()
 
 
-# ============================================================================ 2.1c the optimum
+# ============================================================================ E2.1c the optimum
 def check_optimal_eta(optimal_eta, seed=None):
     r"""Grade ``optimal_eta(t, T, D, G)``: the schedule :math:`\eta^\star(t)` that minimises
     :math:`J = D^2/(2S(0)) + (G^2/2)\int_0^T \eta^2/S\,dt`, as a sympy expression in the
     (positive) symbols it is given."""
-    g = Checks("Exercise 2.1c: the optimal schedule", optimal_eta, seed=seed, preload=("sympy",))
+    g = Checks("Exercise E2.1c: the optimal schedule", optimal_eta, seed=seed, preload=("sympy",))
 
     @g.check("equals D (T - t) / (G T^(3/2)) (any equivalent form)")
     def _(f):

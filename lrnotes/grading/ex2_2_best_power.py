@@ -1,4 +1,4 @@
-r"""Exercise 2.2, The best power of decay: for :math:`\eta(t) = c\,(1 - t/T)^m`, :math:`m > 0`,
+r"""Exercise E2.2, The best power of decay: for :math:`\eta(t) = c\,(1 - t/T)^m`, :math:`m > 0`,
 
 .. math::
     S(t) = \frac{cT}{m+1}\Bigl(1-\frac tT\Bigr)^{m+1}, \qquad
@@ -49,11 +49,11 @@ def _etas(t, T, c):
             ("c (1 - t/T)^(1/2)", c * sp.sqrt(1 - t / T)), ("c (1 - t/T)^(3/2)", c * (1 - t / T) ** sp.Rational(3, 2))]
 
 
-# ============================================================================ 2.2a S(t)
+# ============================================================================ E2.2a S(t)
 def check_remaining_budget(remaining_budget, seed=None):
     r"""Grade ``remaining_budget(eta, t, T)``: :math:`S(t) = \int_t^T \eta(\tau)\,d\tau` for a
     sympy expression ``eta`` in ``t``."""
-    g = Checks("Exercise 2.2a: the remaining budget S(t)", remaining_budget, seed=seed, preload=("sympy",))
+    g = Checks("Exercise E2.2a: the remaining budget S(t)", remaining_budget, seed=seed, preload=("sympy",))
 
     @g.check("linear, quadratic, square-root and 3/2-power decay")
     def _(f):
@@ -84,11 +84,11 @@ def check_remaining_budget(remaining_budget, seed=None):
     return g.run()
 
 
-# ============================================================================ 2.2b J
+# ============================================================================ E2.2b J
 def check_functional_J(functional_J, seed=None):
     r"""Grade ``functional_J(eta, t, T, D, G)``:
     :math:`J = D^2/(2S(0)) + (G^2/2)\int_0^T \eta^2/S\,dt` (``sympy.oo`` when it diverges)."""
-    g = Checks("Exercise 2.2b: the functional J", functional_J, seed=seed, preload=("sympy",))
+    g = Checks("Exercise E2.2b: the functional J", functional_J, seed=seed, preload=("sympy",))
 
     @g.check("linear and power decays; a constant learning rate gives J = oo")
     def _(f):
@@ -112,11 +112,11 @@ def check_functional_J(functional_J, seed=None):
     return g.run()
 
 
-# ============================================================================ 2.2c the best scale
+# ============================================================================ E2.2c the best scale
 def check_best_scale(best_scale, seed=None):
     r"""Grade ``best_scale(m, D, G, T) -> (c_star, J_star)`` for :math:`\eta = c(1-t/T)^m`:
     the scale that minimises :math:`J` and the minimum, as sympy expressions."""
-    g = Checks("Exercise 2.2c: the best scale for each power", best_scale, seed=seed, preload=("sympy",))
+    g = Checks("Exercise E2.2c: the best scale for each power", best_scale, seed=seed, preload=("sympy",))
 
     def compare(f, m):
         sp = _sp()

@@ -1,4 +1,4 @@
-r"""Exercise 3.1, The weighted identity: for weights :math:`w_1..w_T \ge 0` with
+r"""Exercise E3.1, The weighted identity: for weights :math:`w_1..w_T \ge 0` with
 :math:`w_T > 0` and any :math:`q_1..q_T`, with :math:`W_{k:T} = \sum_{t\ge k} w_t`,
 
 .. math::
@@ -78,12 +78,12 @@ def _judge_float(f, w, q, what):
         raise CheckFailed(f"{what} = {got:.12g} is far from q_T = {float(q[-1]):.12g}")
 
 
-# ============================================================================ 3.1a the identity
+# ============================================================================ E3.1a the identity
 def check_identity_rhs(identity_rhs, seed=None):
     """Grade ``identity_rhs(w, q)``: the identity's right-hand side, in plain Python
     arithmetic so that Fractions in give an exact Fraction out; ``ValueError`` naming ``w``
     unless the weights are >= 0 with a positive last one (and ``q`` as long as ``w``)."""
-    g = Checks("Exercise 3.1a: the right-hand side of the identity", identity_rhs, seed=seed)
+    g = Checks("Exercise E3.1a: the right-hand side of the identity", identity_rhs, seed=seed)
 
     def exact(f, w, q, what):
         value = call(f, w, q)
@@ -123,11 +123,11 @@ def check_identity_rhs(identity_rhs, seed=None):
     return g.run()
 
 
-# ============================================================================ 3.1b in O(T)
+# ============================================================================ E3.1b in O(T)
 def check_identity_rhs_fast(identity_rhs_fast, seed=None):
     """Grade ``identity_rhs_fast(w, q)``: the same right-hand side for NumPy arrays, in O(T)
     (suffix sums), fast enough for T = 10**6."""
-    g = Checks("Exercise 3.1b: the identity in O(T)", identity_rhs_fast, seed=seed)
+    g = Checks("Exercise E3.1b: the identity in O(T)", identity_rhs_fast, seed=seed)
 
     @g.check("random weights and values, T up to 300", random=True)
     def _(f, rng):

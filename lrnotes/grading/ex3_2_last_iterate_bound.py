@@ -1,4 +1,4 @@
-r"""Exercise 3.2, The last-iterate bound of SGD for a schedule :math:`\eta_1..\eta_T`
+r"""Exercise E3.2, The last-iterate bound of SGD for a schedule :math:`\eta_1..\eta_T`
 (:math:`\eta_T > 0`), with :math:`\eta_{k:T} = \sum_{t\ge k}\eta_t`:
 
 .. math::
@@ -68,12 +68,12 @@ def _mistakes(lrs, D=1.0, G=1.0):
             "D^2 and G^2: square them": ref_bound(eta, np.sqrt(D), np.sqrt(G))}
 
 
-# ============================================================================ 3.2a the bound
+# ============================================================================ E3.2a the bound
 def check_last_iterate_bound(last_iterate_bound, seed=None):
     r"""Grade ``last_iterate_bound(lrs, D=1.0, G=1.0)``: the bound for ``lrs`` of shape
     ``(T,)`` (a float) or ``(n, T)`` (one bound per row), in O(T); ``ValueError`` naming
     the argument for a bad schedule (negative, NaN, :math:`\eta_T \le 0`) or bad D, G."""
-    g = Checks("Exercise 3.2a: the last-iterate bound", last_iterate_bound, seed=seed)
+    g = Checks("Exercise E3.2a: the last-iterate bound", last_iterate_bound, seed=seed)
 
     @g.check("T = 1 (D^2/(2 eta) + G^2 eta/2), T = 2 by hand, and constant / linear at T = 100")
     def _(f):
@@ -113,11 +113,11 @@ def check_last_iterate_bound(last_iterate_bound, seed=None):
     return g.run()
 
 
-# ============================================================================ 3.2b the tuned bound
+# ============================================================================ E3.2b the tuned bound
 def check_tuned_bound(tuned_bound, seed=None):
     r"""Grade ``tuned_bound(shape, D=1.0, G=1.0) -> (c_star, bound)``: the best multiplier
     :math:`c^\star = \sqrt{A/B}` of a schedule shape and the bound :math:`2\sqrt{AB}` there."""
-    g = Checks("Exercise 3.2b: tune the peak in closed form", tuned_bound, seed=seed)
+    g = Checks("Exercise E3.2b: tune the peak in closed form", tuned_bound, seed=seed)
 
     def judge(f, shape, D, G, what):
         c, b = as_pair(call(f, shape, D, G), what)

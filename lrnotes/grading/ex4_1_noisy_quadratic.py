@@ -1,4 +1,4 @@
-r"""Exercise 4.1, The noisy quadratic, exactly: SGD
+r"""Exercise E4.1, The noisy quadratic, exactly: SGD
 :math:`\theta_{t+1} = \theta_t - \eta_t(\lambda\theta_t + \sigma\xi_t)`, :math:`\xi_t \sim N(0, 1)`,
 from :math:`\theta_1`.  The mean and the variance follow linear recursions,
 
@@ -43,12 +43,12 @@ def _schedules(T, peak):
     return {"constant": np.full(T, peak), "1/sqrt(k)": peak / np.sqrt(k), "linear": peak * (1 - k / (T + 1))}
 
 
-# ============================================================================ 4.1a exact moments
+# ============================================================================ E4.1a exact moments
 def check_exact_moments(exact_moments, seed=None):
     r"""Grade ``exact_moments(lrs, theta1, lam, sigma) -> (mean, var)`` of
     :math:`\theta_{T+1}`: floats for ``lrs`` of shape ``(T,)``, arrays of shape ``(n,)`` for
     a batch ``(n, T)``."""
-    g = Checks("Exercise 4.1a: the exact terminal mean and variance", exact_moments, seed=seed)
+    g = Checks("Exercise E4.1a: the exact terminal mean and variance", exact_moments, seed=seed)
 
     def judge(f, lrs, theta1, lam, sigma, what):
         mean, var = as_pair(call(f, lrs, theta1, lam, sigma), what)
@@ -96,12 +96,12 @@ def _var_linear(lrs, lam, sigma, square=False, noise_power=2):
     return var
 
 
-# ============================================================================ 4.1b Monte Carlo
+# ============================================================================ E4.1b Monte Carlo
 def check_simulate(simulate, seed=None):
     r"""Grade ``simulate(lrs, theta1, lam, sigma, n_seeds, rng)``: :math:`\theta_{T+1}` of
     ``n_seeds`` independent runs (vectorised over seeds), noise drawn from ``rng``, shape
     ``(n_seeds,)``; judged by its mean and variance against the exact ones (6 standard errors)."""
-    g = Checks("Exercise 4.1b: Monte Carlo over many seeds at once", simulate, seed=seed)
+    g = Checks("Exercise E4.1b: Monte Carlo over many seeds at once", simulate, seed=seed)
 
     def judge(f, lrs, theta1, lam, sigma, n, rng_seed, what):
         x = as_array(call(f, lrs, theta1, lam, sigma, n, np.random.default_rng(rng_seed)), (n,), what)
@@ -140,13 +140,13 @@ def check_simulate(simulate, seed=None):
     return g.run()
 
 
-# ============================================================================ 4.1c error bars
+# ============================================================================ E4.1c error bars
 def check_mean_ci(mean_ci, seed=None):
     r"""Grade ``mean_ci(samples, level=0.95) -> (mean, half_width)``: the sample mean and
     the half-width :math:`z_{(1+\text{level})/2}\,s/\sqrt n` of its normal confidence
     interval (:math:`s` with ``ddof=1``); ``ValueError`` for fewer than 2 samples or a
     level outside (0, 1)."""
-    g = Checks("Exercise 4.1c: error bars", mean_ci, seed=seed, preload=("scipy.stats",))
+    g = Checks("Exercise E4.1c: error bars", mean_ci, seed=seed, preload=("scipy.stats",))
 
     def judge(f, x, level, what):
         m, h = as_pair(call(f, x, level), what)

@@ -1,4 +1,4 @@
-r"""Exercise 4.2, Re-target a schedule mid-run: the budget changes from :math:`T` to
+r"""Exercise E4.2, Re-target a schedule mid-run: the budget changes from :math:`T` to
 :math:`T'` at step :math:`a`; the rest of the schedule is stretched (or squeezed) in time,
 
 .. math:: \eta'_t = \eta_t \ (t < a), \qquad
@@ -44,13 +44,13 @@ def _source_remedy(alpha, t_start, T_actual):
     return lambda t: alpha * (1 - (np.asarray(t, float) - t_start) / (T_actual - t_start))
 
 
-# ============================================================================ 4.2a retarget
+# ============================================================================ E4.2a retarget
 def check_retarget(retarget, seed=None):
     r"""Grade ``retarget(sched, total, at, new_total)``: a new vectorised schedule, equal to
     ``sched`` before ``at`` and ``sched`` stretched from ``[at, total]`` onto
     ``[at, new_total]`` after; ``ValueError`` naming the argument unless
     ``0 <= at < total`` and ``new_total > at``."""
-    g = Checks("Exercise 4.2a: re-target without a jump", retarget, seed=seed)
+    g = Checks("Exercise E4.2a: re-target without a jump", retarget, seed=seed)
 
     def judge(f, sched, name, total, at, new_total):
         what = f"retarget(<{name}>, total={total}, at={at}, new_total={new_total})"
@@ -101,14 +101,14 @@ def check_retarget(retarget, seed=None):
     return g.run()
 
 
-# ============================================================================ 4.2b a real resume
+# ============================================================================ E4.2b a real resume
 def check_resumed_lrs(resumed_lrs, seed=None):
     """Grade ``resumed_lrs(sched, at, new_total)``: stop a torch SGD run driven by
     ``lrnotes.schedules.to_torch(optimizer, sched)`` after ``at`` steps, save the optimizer's
     and the scheduler's state dicts, resume in a fresh optimizer with the re-targeted
     schedule, and return the learning rates the optimizer used for steps
     ``at, ..., new_total - 1``."""
-    g = Checks("Exercise 4.2b: stop, save, resume with a new budget", resumed_lrs, seed=seed, preload=("torch", "torch.optim.lr_scheduler"))
+    g = Checks("Exercise E4.2b: stop, save, resume with a new budget", resumed_lrs, seed=seed, preload=("torch", "torch.optim.lr_scheduler"))
 
     def judge(f, sched, at, new_total, what):
         from .. import schedules as S

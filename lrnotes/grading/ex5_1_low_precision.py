@@ -1,4 +1,4 @@
-r"""Exercise 5.1, A decaying learning rate in low precision (torch's bfloat16, float16 and
+r"""Exercise E5.1, A decaying learning rate in low precision (torch's bfloat16, float16 and
 float8 types): the formats' limits from ``torch.finfo``, the step where a stored learning
 rate becomes exactly 0, the step where a low-precision weight stops moving, and the fix
 (a float32 master copy of the weight).
@@ -64,11 +64,11 @@ def _dtype(name):
     return getattr(_torch(), name)
 
 
-# ============================================================================ 5.1a the limits
+# ============================================================================ E5.1a the limits
 def check_format_limits(format_limits, seed=None):
     """Grade ``format_limits(dtype) -> (smallest_subnormal, smallest_normal, largest, eps)``
     for a torch floating-point dtype, as Python floats."""
-    g = Checks("Exercise 5.1a: what each format can hold", format_limits, seed=seed, preload=("torch",))
+    g = Checks("Exercise E5.1a: what each format can hold", format_limits, seed=seed, preload=("torch",))
 
     @g.check("bfloat16, float16, float32, float8_e4m3fn, float8_e5m2; each value really is representable")
     def _(f):
@@ -97,11 +97,11 @@ def check_format_limits(format_limits, seed=None):
     return g.run()
 
 
-# ============================================================================ 5.1b the LR hits 0
+# ============================================================================ E5.1b the LR hits 0
 def check_first_zero_step(first_zero_step, seed=None):
     """Grade ``first_zero_step(lrs, dtype)``: the first step ``t`` at which ``lrs[t]``,
     stored in ``dtype``, is exactly 0, or -1 if none is."""
-    g = Checks("Exercise 5.1b: when the stored learning rate becomes 0", first_zero_step, seed=seed,
+    g = Checks("Exercise E5.1b: when the stored learning rate becomes 0", first_zero_step, seed=seed,
                preload=("torch",))
 
     def judge(f, lrs, name, what):
@@ -136,12 +136,12 @@ def check_first_zero_step(first_zero_step, seed=None):
     return g.run()
 
 
-# ============================================================================ 5.1c the weight stalls
+# ============================================================================ E5.1c the weight stalls
 def check_stalled_step(stalled_step, seed=None):
     """Grade ``stalled_step(w0, lrs, grad, dtype)``: run ``w = (w.float() - lrs[t] * grad).to(dtype)``
     from ``w0`` stored in ``dtype``; return the first ``t`` at which ``w`` does not change,
     or -1."""
-    g = Checks("Exercise 5.1c: when the weight stops moving", stalled_step, seed=seed, preload=("torch",))
+    g = Checks("Exercise E5.1c: when the weight stops moving", stalled_step, seed=seed, preload=("torch",))
 
     def judge(f, w0, lrs, grad, name, what):
         got = as_int(call(f, w0, lrs, grad, _dtype(name)), what)
@@ -171,12 +171,12 @@ def check_stalled_step(stalled_step, seed=None):
     return g.run()
 
 
-# ============================================================================ 5.1d the fix
+# ============================================================================ E5.1d the fix
 def check_master_weight_run(master_weight_run, seed=None):
     """Grade ``master_weight_run(w0, lrs, grad, dtype)``: keep a float32 master copy,
     ``master = master - lrs[t] * grad`` at each step, and return the final weight stored in
     ``dtype`` (as a float)."""
-    g = Checks("Exercise 5.1d: a float32 master copy", master_weight_run, seed=seed, preload=("torch",))
+    g = Checks("Exercise E5.1d: a float32 master copy", master_weight_run, seed=seed, preload=("torch",))
 
     def judge(f, w0, lrs, grad, name, what):
         got = as_scalar(call(f, w0, lrs, grad, _dtype(name)), what)

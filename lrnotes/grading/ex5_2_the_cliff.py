@@ -1,4 +1,4 @@
-r"""Exercise 5.2, The cliff: gradient clipping that works.  Clipping a gradient :math:`g`
+r"""Exercise E5.2, The cliff: gradient clipping that works.  Clipping a gradient :math:`g`
 to norm :math:`c` multiplies it by :math:`\min(1, c/\|g\|)`; when :math:`c` sits below the
 norms of ordinary gradients, every step is clipped and the learning rate is silently
 rescaled.  A threshold from the norms' own distribution clips only the rare outliers:
@@ -30,12 +30,12 @@ def ref_clip_threshold(norms, frac, slack=0.0):
     return float(x[np.argmax(above <= frac * x.size + slack * x.size)])
 
 
-# ============================================================================ 5.2a clip
+# ============================================================================ E5.2a clip
 def check_clip_rows(clip_rows, seed=None):
     """Grade ``clip_rows(g, max_norm)``: every row of ``g`` (shape ``(n, d)``) scaled to norm
     at most ``max_norm`` (rows already short enough, and zero rows, unchanged);
     ``ValueError`` naming ``max_norm`` unless it is finite and > 0."""
-    g = Checks("Exercise 5.2a: clip each gradient", clip_rows, seed=seed)
+    g = Checks("Exercise E5.2a: clip each gradient", clip_rows, seed=seed)
 
     def mistakes(g_, max_norm):
         g_ = np.asarray(g_, float)
@@ -75,12 +75,12 @@ def check_clip_rows(clip_rows, seed=None):
     return g.run()
 
 
-# ============================================================================ 5.2b the threshold
+# ============================================================================ E5.2b the threshold
 def check_clip_threshold(clip_threshold, seed=None):
     """Grade ``clip_threshold(norms, frac)``: the smallest of the ``norms`` such that at most
     a fraction ``frac`` of them lie strictly above it; ``ValueError`` naming ``frac`` unless
     ``0 <= frac < 1`` and naming ``norms`` if empty."""
-    g = Checks("Exercise 5.2b: a threshold that clips only the outliers", clip_threshold, seed=seed)
+    g = Checks("Exercise E5.2b: a threshold that clips only the outliers", clip_threshold, seed=seed)
 
     def judge(f, norms, frac, what):
         got = as_scalar(call(f, norms, frac), what)

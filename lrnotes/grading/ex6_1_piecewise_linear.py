@@ -1,4 +1,4 @@
-r"""Exercise 6.1, Piecewise-linear schedules under the last-iterate bound: a schedule through
+r"""Exercise E6.1, Piecewise-linear schedules under the last-iterate bound: a schedule through
 knots :math:`0 = u_0 < \dots < u_m = 1` with values :math:`v_i \ge 0`,
 :math:`\eta_k = \text{interp}\bigl((k-1)/T\bigr)` for :math:`k = 1..T`, and the best
 three-piece one under chapter 3's bound (tuned in scale).
@@ -37,13 +37,13 @@ BAD = [((10, [0.0, 1.0], [1.0, -0.1]), {}, ("values",)), ((10, [0.0, 1.0], [1.0,
        ((10, [0.0, 1.0], [1.0, 0.5, 0.0]), {}, ("knots", "values")), ((0, [0.0, 1.0], [1.0, 0.0]), {}, ("T",))]
 
 
-# ============================================================================ 6.1a the schedule
+# ============================================================================ E6.1a the schedule
 def check_piecewise_linear(piecewise_linear, seed=None):
     r"""Grade ``piecewise_linear(T, knots, values)``: :math:`\eta_1..\eta_T` by linear
     interpolation at :math:`u = (k-1)/T`; ``ValueError`` naming the argument unless ``T``
     is an int >= 1, the knots increase strictly from 0 to 1, and the values (one per knot)
     are finite and >= 0."""
-    g = Checks("Exercise 6.1a: a piecewise-linear schedule", piecewise_linear, seed=seed)
+    g = Checks("Exercise E6.1a: a piecewise-linear schedule", piecewise_linear, seed=seed)
 
     def mistakes(T, knots, values):
         k = np.arange(1, T + 1)
@@ -72,12 +72,12 @@ def check_piecewise_linear(piecewise_linear, seed=None):
     return g.run()
 
 
-# ============================================================================ 6.1b the best three pieces
+# ============================================================================ E6.1b the best three pieces
 def check_best_three_piece(best_three_piece, seed=None):
     r"""Grade ``best_three_piece(T) -> (knots, values)``: four knots from 0 to 1 and four
     values whose piecewise-linear schedule has a tuned bound at least halfway from linear
     decay's down to the best schedule of all."""
-    g = Checks("Exercise 6.1b: the best three pieces", best_three_piece, seed=seed, preload=("torch", "scipy.optimize"))
+    g = Checks("Exercise E6.1b: the best three pieces", best_three_piece, seed=seed, preload=("torch", "scipy.optimize"))
 
     def judge(f, T):
         what = f"best_three_piece({T})"

@@ -1,4 +1,4 @@
-r"""Exercise 6.2, A curvature-aware learning rate :math:`\eta_t = \alpha/\hat\lambda_t`, with
+r"""Exercise E6.2, A curvature-aware learning rate :math:`\eta_t = \alpha/\hat\lambda_t`, with
 :math:`\hat\lambda_t` the top Hessian eigenvalue estimated by power iteration on
 Hessian-vector products:
 
@@ -68,12 +68,12 @@ def ref_curvature_aware_gd(grad, hvp, x0, v0, alpha, n_steps, n_power):
     return x, lams
 
 
-# ============================================================================ 6.2a power iteration
+# ============================================================================ E6.2a power iteration
 def check_power_iteration(power_iteration, seed=None):
     r"""Grade ``power_iteration(hvp, v0, n_iter) -> (lam, v)``: ``n_iter`` normalised
     products from ``v0``, then the Rayleigh quotient :math:`\hat\lambda = v^\top Hv` with the
     unit vector ``v``; at most ``n_iter + 1`` calls of ``hvp``."""
-    g = Checks("Exercise 6.2a: power iteration", power_iteration, seed=seed)
+    g = Checks("Exercise E6.2a: power iteration", power_iteration, seed=seed)
 
     def judge(f, H, v0, n_iter, what, converged):
         hvp = CountingHVP(H)
@@ -110,13 +110,13 @@ def check_power_iteration(power_iteration, seed=None):
     return g.run()
 
 
-# ============================================================================ 6.2b the schedule
+# ============================================================================ E6.2b the schedule
 def check_curvature_aware_gd(curvature_aware_gd, seed=None):
     r"""Grade ``curvature_aware_gd(grad, hvp, x0, v0, alpha, n_steps, n_power) -> (x, lams)``:
     gradient descent :math:`x \leftarrow x - (\alpha/\hat\lambda_t)\nabla f(x)`, with
     :math:`\hat\lambda_t` from ``n_power`` power iterations at :math:`x_t` warm-started from
     the previous vector (``v0`` first); ``lams`` holds the estimates, shape ``(n_steps,)``."""
-    g = Checks("Exercise 6.2b: gradient descent with a curvature-aware learning rate", curvature_aware_gd, seed=seed)
+    g = Checks("Exercise E6.2b: gradient descent with a curvature-aware learning rate", curvature_aware_gd, seed=seed)
 
     def judge(f, A, c, x0, v0, alpha, n_steps, n_power, what):
         problem = Quartic(A, c)
