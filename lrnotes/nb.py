@@ -29,7 +29,41 @@ def glue(name: str, value, display: bool = False):
     except ImportError:  # pragma: no cover - exercised only without myst-nb
         print(f"{name} = {value!r}")
         return None
+    if _is_figure(value):
+        value = _BothFormats(value)
     return _glue(name, value, display=display)
+
+
+def _is_figure(value) -> bool:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(value, Figure)
+
+
+class _BothFormats:
+    """A glued matplotlib figure in SVG (what the book shows) and PNG (what the reader's
+    notebooks embed: JupyterLab and Colab show a PNG attachment, not an SVG one)."""
+
+    def __init__(self, fig):
+        self.fig = fig
+
+    def _render(self, fmt: str):
+        import io
+
+        buf = io.BytesIO()
+        self.fig.savefig(buf, format=fmt, bbox_inches="tight", dpi=150)
+        return buf.getvalue()
+
+    def _repr_svg_(self):
+        return self._render("svg").decode("utf-8")
+
+    def _repr_png_(self):
+        return self._render("png")
+
+    def __repr__(self):
+        return repr(self.fig)
 
 
 class Text(str):
@@ -81,8 +115,9 @@ def table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = N
     ``{numref}`tbl-...```), the table is numbered in the book.  The output then has two
     representations: ``text/markdown``, a MyST ``{table}`` directive that the book
     numbers (``_config.yml`` makes myst-nb prefer it), and ``text/html``, a plain HTML
-    table with that caption, which Jupyter and Colab show instead (they prefer HTML to
-    markdown, and would not understand the directive); see :func:`captioned_table`.
+    table, which Jupyter and Colab show instead (they prefer HTML to markdown, and would
+    not understand the directive); the reader's notebooks put the numbered caption after
+    the cell (:mod:`lrnotes.reader`).  See :func:`captioned_table`.
     """
     from IPython.display import Markdown, display
 
@@ -112,7 +147,9 @@ def captioned_table(rows: Sequence[Sequence], header: Sequence[str], align: str 
     body = markdown_table(rows, header, align)
     caption = caption.strip()
     myst = f":::{{table}} {caption}\n" + (f":name: {name}\n" if name else "") + f"\n{body}\n:::"
-    return {"text/markdown": myst, "text/html": html_table(rows, header, align, caption=caption, name=name)}
+    # the HTML form has no <caption>: in the reader's notebooks (lrnotes.reader) the
+    # numbered caption is a Markdown cell after the cell, as a figure's is
+    return {"text/markdown": myst, "text/html": html_table(rows, header, align, name=name)}
 
 
 def html_table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = None, *,
@@ -129,7 +166,7 @@ def html_table(rows: Sequence[Sequence], header: Sequence[str], align: str | Non
     side = {"l": "left", "c": "center", "r": "right"}
 
     def cells(tag, values):
-        return "".join(f'<{tag} style="text-align: {side[a]}">{_html.escape(v, quote=False)}</{tag}>'
+        return "".join(f'<{tag} style="text-align: {side[a]}">{_inline_html(v)}</{tag}>'
                        for a, v in zip(align, values))
 
     out = [f'<table id="{name}">' if name else "<table>"]
@@ -139,6 +176,14 @@ def html_table(rows: Sequence[Sequence], header: Sequence[str], align: str | Non
     out.append("<tbody>" + "".join(f"<tr>{cells('td', r)}</tr>" for r in rows) + "</tbody>")
     out.append("</table>")
     return "\n".join(out)
+
+
+def _inline_html(text: str) -> str:
+    """A table cell's Markdown as HTML: escaped, with `code` and **bold** (maths stays
+    as text, for the notebook's MathJax)."""
+    text = _html.escape(text, quote=False)
+    text = re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", text)
 
 
 def markdown_table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = None) -> str:

@@ -17,8 +17,9 @@ Markdown is plain CommonMark and HTML that Jupyter and Colab render:
 * a displayed equation with a label carries its number as ``\\tag{…}``;
 * a theorem, proof, erratum or exercise box is a ``<div>`` with a title; a solution
   sits inside ``<details>``, closed until the reader clicks it;
-* a figure's caption, with its number, follows the cell that draws it; code the book
-  hides is collapsed (JupyterLab's ``source_hidden``, Colab's form view).
+* a figure's or a table's caption, with its number, follows the cell that draws or
+  shows it; code the book hides is collapsed (JupyterLab's ``source_hidden``, Colab's
+  form view).
 
 The code cells are the source's, so running the notebook recomputes every number that
 its text shows.  A student's exercise notebook is never overwritten once edited: each
@@ -392,6 +393,10 @@ def _directive(ctx: Context, name: str, arg: str, options: dict[str, str], body:
     if name == "admonition":
         classes = options.get("class", "note").split()
         kind = next((c for c in classes if c in BOX_STYLE), "note")
+        if "dropdown" in classes:   # folded in the book: folded here, behind a click
+            a = f'<a id="{label}"></a>' if label else ""
+            return (f"{a}<details>\n<summary><b>{_inline(ctx, arg)}</b> (click to open)</summary>\n\n"
+                    f"{convert_markdown(ctx, body).strip()}\n\n</details>")
         return _box(kind, _inline(ctx, arg), convert_markdown(ctx, body), label)
     if name in ("note", "warning", "tip", "important", "attention", "caution", "danger",
                 "error", "hint", "seealso"):
@@ -436,7 +441,10 @@ def _directive(ctx: Context, name: str, arg: str, options: dict[str, str], body:
         if mime is None:
             raise ValueError(ctx.where(f"{{glue:figure}} {key!r}: no glued PNG or SVG"))
         fname = f"{key}.{'png' if mime == 'image/png' else 'svg'}"
-        ctx.attachments[fname] = {mime: bundle[mime]}
+        data = bundle[mime]
+        if mime == "image/svg+xml":   # attachments are base64 (JupyterLab and Colab read them so)
+            data = base64.b64encode(data.encode("utf-8")).decode("ascii")
+        ctx.attachments[fname] = {mime: data}
         alt = options.get("alt", key).replace("]", ")").replace("[", "(")
         ref = book.find(label)
         cap = convert_markdown(ctx, body).strip()
@@ -532,8 +540,28 @@ def _note(ctx: Context, rel: str) -> str:
             "book's numbers, and links open the book's pages.")
 
 
-def convert_notebook(ctx: Context, nb, rel: str):
-    """The reader's version of the notebook ``nb`` (an ``nbformat`` notebook)."""
+_TABLE_OUT = re.compile(r"^:::+\{table\}[ \t]*(.*)\n(?::name:[ \t]*(\S+)\n)?", re.M)
+
+
+def _table_captions(ctx: Context, cell, executed_cell) -> list[str]:
+    """"**Table N.** caption" for each numbered table that the executed cell showed."""
+    if executed_cell is None or executed_cell.get("source") != cell.get("source"):
+        return []
+    found = []
+    for out in executed_cell.get("outputs", []):
+        md = out.get("data", {}).get("text/markdown", "")
+        for m in _TABLE_OUT.finditer(md if isinstance(md, str) else "".join(md)):
+            caption, label = m.group(1).strip(), m.group(2)
+            ref = ctx.book.find(label) if label else None
+            number = ref.number if ref and ref.number else "Table"
+            anchor = f'<a id="{label}"></a>' if label else ""
+            found.append(f"{anchor}**{number}.** {_inline(ctx, caption)}")
+    return found
+
+
+def convert_notebook(ctx: Context, nb, rel: str, executed=None):
+    """The reader's version of the notebook ``nb`` (an ``nbformat`` notebook); with the
+    ``executed`` notebook, each numbered table its cells show gets its caption too."""
     import nbformat
 
     out = nbformat.v4.new_notebook()
@@ -565,6 +593,13 @@ def convert_notebook(ctx: Context, nb, rel: str):
             meta["cellView"] = "form"
             src = HIDDEN_TITLE + "\n" + src
         cells.append(nbformat.v4.new_code_cell(src, metadata=meta))
+        # the cache matches code cells only (Markdown may have changed since): pair the
+        # k-th code cell with the executed k-th code cell
+        k = sum(c.cell_type == "code" for c in nb.cells[:n])
+        ran = [c for c in executed.cells if c.cell_type == "code"] if executed is not None else []
+        done = ran[k] if k < len(ran) else None
+        for caption in _table_captions(ctx, cell, done):
+            cells.append(nbformat.v4.new_markdown_cell(caption))
         fig = cell.get("metadata", {}).get("mystnb", {}).get("figure")
         if fig:
             label = fig.get("name", "")
@@ -610,7 +645,8 @@ def build(root: Path, job: Job, book: BookIndex, glue_of) -> str:
 
     nb = nbformat.read(job.source, as_version=4)
     ctx = Context(doc=job.doc, book=book, glue=glue_of(job.doc), other_glue=glue_of)
-    out = convert_notebook(ctx, nb, job.target.relative_to(root).as_posix())
+    executed = getattr(glue_of, "executed", lambda doc: None)(job.doc)
+    out = convert_notebook(ctx, nb, job.target.relative_to(root).as_posix(), executed)
     out.metadata[META_KEY] = {
         "generated_from": job.source.relative_to(root).as_posix(),
         "note": "Generated by `python -m lrnotes.reader` from the book's notebook; edit that one.",
@@ -644,14 +680,24 @@ def _state(target: Path) -> str:
 
 
 def glue_loader(root: Path, allow_stale: bool = False):
-    cache: dict[str, dict] = {}
+    """``glue_of(doc)``: the glued values of a page; ``glue_of.executed(doc)``: its executed
+    notebook (None for a Markdown page); both read once from the build's cache."""
+    notebooks: dict[str, object] = {}
+    values: dict[str, dict] = {}
+
+    def executed(doc: str):
+        if doc not in notebooks:
+            path = root / f"{doc}.ipynb"
+            notebooks[doc] = executed_notebook(root, path, allow_stale) if path.is_file() else None
+        return notebooks[doc]
 
     def glue_of(doc: str) -> dict:
-        if doc not in cache:
-            path = root / f"{doc}.ipynb"
-            cache[doc] = (glued_values(executed_notebook(root, path, allow_stale))
-                          if path.is_file() else {})
-        return cache[doc]
+        if doc not in values:
+            nb = executed(doc)
+            values[doc] = glued_values(nb) if nb is not None else {}
+        return values[doc]
+
+    glue_of.executed = executed
     return glue_of
 
 
@@ -697,6 +743,9 @@ def main(argv: list[str] | None = None) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         print(f"{'updated' if state == 'generated' else 'created'}: {rel}")
+        download = root / "_build" / "html" / "_sources" / job.source.relative_to(root)
+        if args.out is None and download.is_file():   # the page's download button (sphinx_offline)
+            download.write_text(text, encoding="utf-8")
     return status
 
 

@@ -72,6 +72,20 @@ def _local_badge(app, exception):
             page.write_text(html.replace(COLAB_BADGE_URL, rel), encoding="utf-8")
 
 
+def _reader_downloads(app, exception):
+    """The page's ".ipynb" download button gives the reader's notebook (``notebooks/``,
+    plain Markdown, see :mod:`lrnotes.reader`), the one Colab and ``make lab`` open,
+    not the MyST source that only the book renders."""
+    if exception is not None or app.builder.format != "html":
+        return
+    sources = Path(app.outdir) / "_sources"
+    twins = Path(app.srcdir) / "notebooks"
+    for twin in twins.rglob("*.ipynb"):
+        target = sources / twin.relative_to(twins)
+        if target.is_file():
+            shutil.copy2(twin, target)
+
+
 def _dedupe_scripts(app, env):
     """Avoid duplicated <script> tags.
 
@@ -97,4 +111,5 @@ def setup(app):
     app.connect("build-finished", _local_badge)
     app.connect("env-updated", _dedupe_scripts)
     app.connect("build-finished", _copy_mathjax)
+    app.connect("build-finished", _reader_downloads)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -347,6 +347,13 @@ def test_no_broken_internal_links():
     assert not broken, "\n".join(sorted(set(broken))[:50])
 
 
-def test_launch_buttons_point_to_colab():
-    html = (HTML / "chapters" / "01-principles" / "01-schedule-gallery.html").read_text()
-    assert "colab.research.google.com/github/lrnotes/lr-schedules-book/blob/main/" in html
+def test_launch_buttons_and_downloads_give_the_readers_notebook():
+    """The badge, the rocket's Colab button and the .ipynb download all give the page's
+    twin in notebooks/ (plain Markdown), not the MyST source."""
+    rel = "chapters/01-principles/01-schedule-gallery"
+    html = (HTML / f"{rel}.html").read_text()
+    colab = set(re.findall(r"https://colab\.research\.google\.com/github/[^\"'\s)]+", html))
+    assert colab == {f"https://colab.research.google.com/github/lrnotes/lr-schedules-book/blob/main/notebooks/{rel}.ipynb"}, colab
+    assert html.count("colab.research.google.com/github/") >= 2   # the badge and the launch button
+    download = HTML / "_sources" / f"{rel}.ipynb"
+    assert download.read_bytes() == (ROOT / "notebooks" / f"{rel}.ipynb").read_bytes()

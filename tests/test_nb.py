@@ -62,7 +62,9 @@ def test_captioned_table_has_a_numbered_myst_table_and_an_html_table():
     assert md[-1] == ":::"
     html = bundle["text/html"]
     assert html.startswith('<table id="tbl-final-losses">')
-    assert "<caption>Final losses, mean over seeds</caption>" in html
+    assert "<caption>" not in html   # the reader's notebooks caption it in a cell (lrnotes.reader)
+    from lrnotes.nb import html_table as nb_html_table
+    assert "<code>x</code> and <b>y</b>" in nb_html_table([("`x` and **y**",)], ["c"])
     assert "a&lt;b" in html and "$x^2$" in html and html.count("<tr>") == 2
     assert '<th style="text-align: left">name</th>' in html and '<td style="text-align: right">3</td>' in html
     no_name = captioned_table([(1,)], ["a"], caption="One")["text/markdown"]
@@ -112,3 +114,20 @@ def test_the_book_prefers_the_markdown_of_a_captioned_table():
     assert order.index("text/markdown") < order.index("text/html")
     # figures and plain HTML outputs are unaffected: HTML before images, images before text
     assert order.index("text/html") < order.index("image/svg+xml") < order.index("image/png") < order.index("text/plain")
+
+
+def test_a_glued_figure_carries_svg_for_the_book_and_png_for_the_notebooks():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from IPython.core.formatters import DisplayFormatter
+
+    from lrnotes.nb import _BothFormats, _is_figure
+
+    fig, ax = plt.subplots(figsize=(2, 1))
+    ax.plot([0, 1])
+    assert _is_figure(fig) and not _is_figure([1])
+    data, _ = DisplayFormatter().format(_BothFormats(fig))
+    assert data["image/svg+xml"].lstrip().startswith("<?xml") and data["image/png"][:4] == b"\x89PNG"
+    plt.close(fig)

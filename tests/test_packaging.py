@@ -253,3 +253,198 @@ def test_sections_of_a_source_are_named_as_the_sources():
             if (rel, around) not in BARE_SECTION_SIGN_OK:
                 bad.append(f"{rel}: ...{around}...")
     assert not bad, "write 'source §N' for a section of a source:\n" + "\n".join(bad)
+
+
+# --- Tables: each one numbered and captioned, and the prose refers to it by number ----
+
+#: The notebooks whose code the book shows: chapters and solutions (the student copies
+#: under exercises/ are generated from the solutions).
+SOURCE_NOTEBOOKS = [nb for nb in NOTEBOOKS if nb.relative_to(ROOT).parts[0] == "chapters"
+                    or nb.relative_to(ROOT).parts[:2] == ("exercises", "solutions")]
+
+
+def _code_cells(notebooks=SOURCE_NOTEBOOKS):
+    """(``path:cell``, parsed code) for every code cell of ``notebooks``."""
+    import ast
+
+    for nb in notebooks:
+        rel = nb.relative_to(ROOT).as_posix()
+        for i, cell in enumerate(json.loads(nb.read_text())["cells"]):
+            if cell["cell_type"] == "code":
+                yield f"{rel}:cell {i}", ast.parse("".join(cell["source"]))
+
+
+def _is_table_function(func) -> bool:
+    """``table`` or ``lrnotes.nb.table`` / ``nb.table`` (not, say, ``cycles.table``)."""
+    import ast
+
+    if isinstance(func, ast.Name):
+        return func.id == "table"
+    return (isinstance(func, ast.Attribute) and func.attr == "table"
+            and isinstance(func.value, (ast.Name, ast.Attribute))
+            and (getattr(func.value, "id", None) or func.value.attr) == "nb")
+
+
+def _table_calls():
+    """(where, call, forwarded) for every call of ``lrnotes.nb.table`` and of a notebook's
+    helpers around it. ``forwarded`` is True for the call inside a helper that passes its
+    own ``caption`` parameter on (``def show(..., caption, name): table(...,
+    caption=caption, name=name)``); the helper's callers are then checked instead."""
+    import ast
+
+    for nb in SOURCE_NOTEBOOKS:
+        cells = list(_code_cells([nb]))
+        helpers = set()
+        for _, tree in cells:
+            for fn in ast.walk(tree):
+                if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    params = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
+                    for call in ast.walk(fn):
+                        if isinstance(call, ast.Call) and _is_table_function(call.func) and any(
+                                k.arg == "caption" and isinstance(k.value, ast.Name)
+                                and k.value.id in params for k in call.keywords):
+                            helpers.add(fn.name)
+        for where, tree in cells:
+            forwarding = {id(c) for fn in ast.walk(tree)
+                          if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and fn.name in helpers
+                          for c in ast.walk(fn) if isinstance(c, ast.Call)}
+            for call in ast.walk(tree):
+                if not isinstance(call, ast.Call):
+                    continue
+                if _is_table_function(call.func):
+                    yield where, call, id(call) in forwarding
+                elif isinstance(call.func, ast.Name) and call.func.id in helpers:
+                    yield where, call, False
+
+
+def _strings(tree):
+    """The text of every string literal in a parsed cell (f-strings: their literal parts)."""
+    import ast
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node, node.value
+
+
+def _table_names_in_code() -> list[tuple[str, str]]:
+    """(where, name) for every table name given as a plain string to ``table(name=...)``."""
+    import ast
+
+    found = []
+    for where, call, forwarded in _table_calls():
+        for k in call.keywords:
+            if k.arg == "name" and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str):
+                found.append((where, k.value.value))
+    return found
+
+
+def test_every_table_call_has_a_caption_and_a_name():
+    """A table the reader sees is numbered and captioned: ``table(rows, header,
+    caption="...", name="tbl-...")`` (lrnotes.nb), names unique across the book. A
+    helper may take ``caption``/``name`` and pass them on; then its callers give them."""
+    import ast
+
+    bad = []
+    for where, call, forwarded in _table_calls():
+        if forwarded:
+            continue
+        given = {k.arg: k.value for k in call.keywords}
+        for arg in ("caption", "name"):
+            value = given.get(arg)
+            if value is None or (isinstance(value, ast.Constant) and not value.value):
+                bad.append(f"{where}: line {call.lineno}: a table without {arg}=")
+        name = given.get("name")
+        if isinstance(name, ast.Constant) and isinstance(name.value, str):
+            if not re.fullmatch(r"tbl-[a-z0-9]+(-[a-z0-9]+)+", name.value):
+                bad.append(f"{where}: name {name.value!r} is not 'tbl-<page prefix>-<what>'")
+    assert not bad, "\n".join(bad)
+    names = [n for _, n in _table_names_in_code()] + [n for _, n in _table_names_in_prose()]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    assert not twice, f"table names used twice: {twice}"
+
+
+def test_code_cells_do_not_build_markdown_tables_by_hand():
+    """A pipe table built as a string and shown with ``display(Markdown(...))`` has no
+    number and no caption; ``lrnotes.nb.table`` gives both."""
+    bad = [f"{where}: line {node.lineno}" for where, tree in _code_cells()
+           for node, text in _strings(tree) if re.search(r"\|\s*:?-{3,}", text)]
+    assert not bad, "build tables with lrnotes.nb.table(..., caption=, name=):\n" + "\n".join(bad)
+
+
+def _markdown_pieces():
+    """(where, text) for each markdown cell of the source notebooks and each Markdown
+    page: a directive never spans two cells, so each cell is read on its own."""
+    for nb in SOURCE_NOTEBOOKS:
+        rel = nb.relative_to(ROOT).as_posix()
+        for i, cell in enumerate(json.loads(nb.read_text())["cells"]):
+            if cell["cell_type"] == "markdown":
+                yield f"{rel}:cell {i}", "".join(cell["source"])
+    for md in sorted((ROOT / "chapters").rglob("*.md")) + [ROOT / "intro.md", ROOT / "exercises" / "index.md"]:
+        yield md.relative_to(ROOT).as_posix(), md.read_text()
+
+
+def _pipe_tables(text: str):
+    """(line number, inside a {table} directive?) for each pipe table of ``text``
+    (a line starting with "|" followed by a "|---" rule line) outside code blocks."""
+    stack = []  # open fences: (character, length, directive or None)
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"^\s*(`{3,}|~{3,}|:{3,})(.*)$", line)
+        if m:
+            fence, rest = m.group(1), m.group(2).strip()
+            top = stack[-1] if stack else None
+            if top and fence[0] == top[0] and len(fence) >= top[1] and not rest:
+                stack.pop()
+                continue
+            if not (top and top[2] is None):  # inside a code block nothing opens
+                directive = re.match(r"\{([^}]+)\}", rest)
+                stack.append((fence[0], len(fence), directive.group(1) if directive else None))
+            continue
+        if stack and stack[-1][2] is None:
+            continue  # a code block: its lines are literal text
+        starts = (line.lstrip().startswith("|") and i + 1 < len(lines)
+                  and re.match(r"^\s*\|\s*:?-{3,}", lines[i + 1])
+                  and not (i and lines[i - 1].lstrip().startswith("|")))
+        if starts:
+            yield i + 1, any(d == "table" for _, _, d in stack)
+
+
+def _table_names_in_prose() -> list[tuple[str, str]]:
+    return [(where, m) for where, text in _markdown_pieces()
+            for m in re.findall(r"^\s*:name:\s*(tbl-\S+)\s*$", text, flags=re.M)]
+
+
+def test_markdown_tables_are_numbered_and_captioned():
+    """A pipe table in the prose sits in ``:::{table} Caption`` / ``:name: tbl-...``, so
+    that the book numbers it and the prose can refer to it by number."""
+    bad = [f"{where}: line {line}" for where, text in _markdown_pieces()
+           for line, wrapped in _pipe_tables(text) if not wrapped]
+    assert not bad, "wrap these tables in a :::{table} directive with a caption and :name: tbl-...:\n" + "\n".join(bad)
+    assert list(_pipe_tables("| a |\n|---|\n| 1 |")) == [(1, False)]
+    assert list(_pipe_tables(":::{table} A\n:name: tbl-x-y\n\n| a |\n|---|\n:::")) == [(4, True)]
+    assert list(_pipe_tables("```text\n| a |\n|---|\n```")) == []
+    assert list(_pipe_tables("```{note}\n| a |\n|---|\n```")) == [(2, False)]
+
+
+def test_tables_are_referred_to_by_number():
+    """The prose names a table with {numref}`tbl-...` (never "the table above", "the
+    second table"), and each such reference names a table of the book."""
+    names = {n for _, n in _table_names_in_code()} | {n for _, n in _table_names_in_prose()}
+    bad = []
+    for rel, text in _prose_pages():
+        for m in re.finditer(r"\btables? (?:above|below)\b|\((?:first|second|third)\)"
+                             r"|\bthe (?:first|second|third|last|next|previous) table\b",
+                             text, flags=re.I):
+            bad.append(f"{rel}: {m.group(0)!r}: refer to the table by its number")
+        for ref in re.findall(r"\{numref\}`(?:[^`<]*<)?(tbl-[^`>]+)>?`", text):
+            if ref not in names:
+                bad.append(f"{rel}: {{numref}} {ref!r} names no table")
+    assert not bad, "\n".join(bad)
+
+
+def test_code_cells_build_no_myst_roles():
+    """A MyST role (``{eq}`...```, ``{doc}`...```) in a string that a code cell builds is
+    shown raw in Jupyter and Colab: only the book's prose may hold roles."""
+    bad = [f"{where}: line {node.lineno}: {text[:60]!r}" for where, tree in _code_cells(NOTEBOOKS)
+           for node, text in _strings(tree) if re.search(r"\{[A-Za-z][\w:+-]*\}`", text)]
+    assert not bad, "\n".join(bad)

@@ -4,6 +4,7 @@ with the book's sources, and a reader's edits never overwritten."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -75,6 +76,32 @@ def test_directives_become_boxes_and_solutions_stay_closed():
     details = re.search(r"<details>\n<summary>(.*?)</summary>(.*?)</details>", out, re.S)
     assert details and "Exercise 1.1a: linear decay" in details.group(1)
     assert "```python\nx = 1\n```" in details.group(2) and "<details open" not in out
+
+
+def test_a_folded_box_stays_folded_and_a_glued_svg_is_an_attachment():
+    ctx = _ctx()
+    ctx.glue["fig"] = {"image/svg+xml": "<svg/>", "text/plain": "<Figure>"}
+    out = R.convert_markdown(ctx, "```{admonition} The answer\n:class: dropdown tip\n\nIt is 42.\n```\n\n"
+                                  "```{glue:figure} fig\n:name: fig-x\n:alt: A line\n\nThe caption.\n```")
+    assert out.startswith("<details>\n<summary><b>The answer</b>") and "It is 42.\n\n</details>" in out
+    assert "![A line](attachment:fig.svg)" in out and "**Figure 1.2.** The caption." in out
+    assert ctx.attachments == {"fig.svg": {"image/svg+xml": "PHN2Zy8+"}}   # base64, as Lab reads it
+
+
+def test_a_numbered_table_gets_its_caption_after_the_cell():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# T"),
+                                         nbformat.v4.new_code_cell("table(rows, head, caption=c, name='tbl-t')")])
+    done = copy.deepcopy(nb)
+    done.cells[1].outputs = [nbformat.v4.new_output("display_data", data={
+        "text/markdown": ":::{table} Sizes of $T$, see {numref}`fig-x`\n:name: tbl-t\n\n| a |\n|---|\n| 1 |\n:::",
+        "text/html": "<table></table>"})]
+    out = R.convert_notebook(_ctx(), nb, "notebooks/chapters/a/p1.ipynb", done)
+    caption = out.cells[3].source   # title, the note, the code, then the caption
+    assert caption.startswith('<a id="tbl-t"></a>**Table 1.5.** Sizes of $T$, see [Fig. 1.2]('), caption
+    done.cells[1].source = "changed since the build"
+    assert len(R.convert_notebook(_ctx(), nb, "x", done).cells) == 3   # no caption from a stale run
 
 
 @pytest.mark.parametrize("md, words", [
