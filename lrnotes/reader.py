@@ -659,9 +659,11 @@ _GLUED = re.compile(r'(<span title=\\?"[^"\\]+\\?">)[^<]*(</span>)')
 
 
 def masked(text: str) -> str:
-    """A generated notebook's text with its glued values and fingerprint blanked: what
-    must stay equal when the book is rebuilt (timings, for one, change every run)."""
+    """A generated notebook's text with its glued values, embedded figures and fingerprint
+    blanked: what must stay equal when the book is rebuilt (timings, for one, change
+    every run)."""
     text = _GLUED.sub(r"\1…\2", text)
+    text = re.sub(r'("image/(?:png|svg\+xml)": )"[^"]*"', r'\1"…"', text)   # a figure's bytes
     return re.sub(r'"fingerprint": "[^"]*"', '"fingerprint": "…"', text)
 
 

@@ -43,6 +43,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def test_make_lab_serves_the_notebooks(tmp_path):
     cmd = _lab_command()
     assert cmd[0].endswith("/jupyter") and cmd[1] == "lab", cmd
@@ -69,11 +77,7 @@ def test_make_lab_serves_the_notebooks(tmp_path):
         with urllib.request.urlopen(f"{base}/lab?token=lrnotes-test", timeout=10) as r:
             assert r.status == 200 and "JupyterLab" in r.read().decode()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
 
 
 # ------------------------------------------------------------------ a real JupyterLab, in Chromium
@@ -120,11 +124,7 @@ def lab(tmp_path_factory):
                 time.sleep(0.5)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
 
 
 @pytest.mark.book

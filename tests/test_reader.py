@@ -209,3 +209,12 @@ def test_twins_are_in_step_with_the_built_book(tmp_path):
         if R.masked(fresh.read_text()) != R.masked(twin.read_text()):
             stale.append(twin.relative_to(ROOT).as_posix())
     assert not stale, f"out of date (run `make reader`): {stale}"
+    # a twin a reader has worked in is kept, and said so
+    mine = tmp_path / "exercises" / "1-1-build-a-schedule.ipynb"
+    work = json.loads(mine.read_text())
+    next(c for c in work["cells"] if c["cell_type"] == "code")["source"] = "answer = 42\n"
+    mine.write_text(json.dumps(work))
+    (tmp_path / "chapters" / "appendix" / "errata.ipynb").unlink()
+    assert R.main(["--root", str(ROOT), "--out", str(tmp_path)]) == 0
+    assert json.loads(mine.read_text()) == work
+    assert (tmp_path / "chapters" / "appendix" / "errata.ipynb").is_file()   # a missing one comes back
