@@ -14,6 +14,7 @@ sharpness   top Hessian eigenvalue by power iteration on Hessian-vector products
 data        scikit-learn's bundled digits (offline); opt-in MNIST from IDX files
 models      batched MLPs: many small networks with stacked parameters
 train       batched training over seeds x schedules with torch.optim, checkpoints
+distributed DDP: the budget follows the world size; a resume on another world size, re-targeted
 stats       confidence intervals: Wilson, difference of proportions, mean
 stability   critical learning rates: heavy-ball threshold, growth of a schedule, partial sums
 thermostat  exact moments on a quadratic and the injected-noise thermostat
