@@ -16,8 +16,9 @@ breakpoints :math:`0 = T_0 < T_1 < \dots < T_n = T`:
 
 :func:`fit` chooses the breakpoints and the heights that minimise the last-iterate bound
 (:func:`lrnotes.theory.tune_peak`: the overall scale is optimal in closed form), from
-several random starts (scipy's Nelder–Mead), optionally with every piece at least
-``min_frac * T`` steps long.
+an exhaustive grid of breaks, the heights solved for at each, then a local refinement
+(scipy's Nelder–Mead), optionally with every piece at least ``min_frac * T`` steps long
+and optionally non-increasing.
 
 Contents
 --------
@@ -105,31 +106,54 @@ class PieceFit:
     slopes: np.ndarray       #: the slope of each piece, per step, at the best scale
 
 
-def _fractions(z: np.ndarray, min_frac: float) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return min_frac + (1.0 - min_frac * e.size) * e / e.sum()
+def _grid(T: int, n_breaks: int, min_frac: float, grid) -> list:
+    """Candidate break tuples: every increasing tuple from ``grid`` (default: the tenths
+    of the run, and 0.1 to 10 steps before its end, fractions of the last step included)
+    whose pieces are all at least ``min_frac * T`` long."""
+    import itertools
+
+    if grid is None:
+        ends = np.array([0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0])
+        grid = np.concatenate([T * np.arange(1, 10) / 10, T - ends])
+    g = np.unique(np.asarray(grid, dtype=float))
+    g = g[(g > 0) & (g < T)]
+    out = []
+    for c in itertools.combinations(g.tolist(), n_breaks):
+        lengths = np.diff(np.concatenate([[0.0], c, [float(T)]]))
+        if np.all(lengths >= min_frac * T - 1e-12):
+            out.append(np.array(c))
+    return out
 
 
 def fit(T: int, kind: str = "polyline", pieces: int = 3, *, breaks=None, min_frac: float = 0.0,
-        D: float = 1.0, G: float = 1.0, starts: int = 8, seed: int = 0, maxiter: int = 3000) -> PieceFit:
+        monotone: bool = False, D: float = 1.0, G: float = 1.0, starts: int = 3, seed: int = 0,
+        maxiter: int = 3000, grid=None) -> PieceFit:
     r"""Breakpoints and heights of an ``n``-piece schedule that minimise the tuned bound.
 
-    Minimises :math:`\text{bound}^\star = 2\sqrt{AB}` (:func:`lrnotes.theory.tune_peak`)
-    over the piece lengths (each :math:`\ge` ``min_frac * T``; a softmax parametrisation)
-    and the log-heights, by Nelder–Mead from ``starts`` random starts (each restarted
-    twice where it stopped); returns the best.  With ``breaks`` given, only the heights
-    are optimised.  The sawtooth's bound jumps when a breakpoint crosses a step, so for it
-    fixed ``breaks`` are the reliable use.
+    Minimises :math:`\text{bound}^\star = 2\sqrt{AB}` (:func:`lrnotes.theory.tune_peak`).
+    A *global* search: for every tuple of breaks from a grid (:func:`_grid`; default the
+    tenths of the run and the last ten steps, fractional positions included,
+    since the optimum of the bound moves mostly the last step), the heights are optimised
+    by Nelder–Mead from the linear-decay heights; then the ``starts`` best tuples are
+    refined by Nelder–Mead over breaks and heights together.  (A Nelder–Mead search from
+    random starts alone stops at local optima far from the best.)  With ``breaks`` given,
+    only the heights are optimised, from the linear-decay start and ``starts`` random
+    ones.  With ``monotone=True`` the schedule is restricted to be non-increasing
+    (heights :math:`1 \ge v_1 \ge \dots`; sawtooth :math:`1 \ge \alpha_2 \ge \dots`).
+    The sawtooth's bound jumps when a breakpoint crosses a step, so for it fixed
+    ``breaks`` are the reliable use.
 
     Parameters
     ----------
     T : int >= 2
     kind : "polyline" or "sawtooth"
-    pieces : int >= 1
+    pieces : int in [1, 4] when the breaks are searched (the grid is exhaustive)
     breaks : sequence of ``pieces - 1`` steps in (0, T), increasing; optional
-    min_frac : float in [0, 1/pieces)
+    min_frac : float in [0, 1/pieces): every piece at least ``min_frac * T`` steps
+    monotone : bool
     D, G : float > 0
     starts : int >= 1;  seed : int >= 0;  maxiter : int >= 1
+    grid : optional sequence of candidate break positions (steps in (0, T))
     """
     from scipy.optimize import minimize
 
@@ -144,53 +168,95 @@ def fit(T: int, kind: str = "polyline", pieces: int = 3, *, breaks=None, min_fra
     starts = _int_at_least("starts", starts, 1)
     seed = _int_at_least("seed", seed, 0)
     maxiter = _int_at_least("maxiter", maxiter, 1)
-    n_heights = n - 1  # sawtooth: alpha_2..alpha_n relative to alpha_1; polyline: v_1..v_{n-1}
     fixed = None
     if breaks is not None:
         fixed = _breaks(T, breaks)[1:-1]
         if fixed.size != n - 1:
             raise ValueError(f"breaks must hold pieces - 1 = {n - 1} steps, got {fixed.size}")
-    n_free = 0 if fixed is not None else n - 1
+    elif n > 4:
+        raise ValueError(f"pieces must be <= 4 when the breaks are searched, got {n}")
 
-    def build(p):
-        if fixed is None:
-            frac = _fractions(np.concatenate([p[:n_free], [0.0]]), min_frac)
-            cuts = T * np.cumsum(frac)[:-1]
-        else:
-            cuts = fixed
-        h = np.exp(p[n_free:])
+    def heights_of(z):  # sawtooth: alpha_2..alpha_n / alpha_1; polyline: v_1..v_{n-1}
+        if monotone:
+            return np.exp(np.cumsum(-np.logaddexp(0.0, -z)))  # products of sigmoids
+        return np.exp(z)
+
+    def z_of(h):  # inverse of heights_of, for starts
+        h = np.maximum(np.asarray(h, dtype=float), 1e-12)
+        if monotone:
+            h = np.minimum(np.minimum.accumulate(np.minimum(h, 1 - 1e-9)), 1.0)
+            r = h / np.concatenate([[1.0], h[:-1]])
+            r = np.clip(r, 1e-12, 1 - 1e-9)
+            return np.log(r) - np.log1p(-r)
+        return np.log(h)
+
+    def shape(cuts, z):
+        h = heights_of(z)
         if kind == "sawtooth":
-            return cuts, np.concatenate([[1.0], h]), sawtooth(T, cuts, np.concatenate([[1.0], h]))
-        return cuts, np.concatenate([[1.0], h]), polyline(T, cuts, h)
+            return sawtooth(T, cuts, np.concatenate([[1.0], h]))
+        return polyline(T, cuts, h)
 
-    def objective(p):
-        if np.any(np.abs(p) > 50):
+    def score(cuts, z):
+        if np.any(np.abs(z) > 50):
             return np.inf
         try:
-            lrs = build(p)[2]
-        except ValueError:  # a piece shrank to nothing
+            lrs = shape(cuts, z)
+        except ValueError:  # breaks out of order, or a piece shrank to nothing
             return np.inf
         if lrs[-1] <= 0 or not np.all(np.isfinite(lrs)):
             return np.inf
         return float(th.tune_peak(lrs, D, G)[1])
 
-    rng = np.random.default_rng(seed)
-    best = None
-    for _ in range(starts):
-        x0 = rng.normal(0.0, 1.0, n_free + n_heights)
-        if x0.size == 0:
-            best = type("R", (), {"x": x0, "fun": objective(x0)})()
-            break
-        for _ in range(3):  # restart the simplex where it stopped: NM stalls on ridges
-            r = minimize(objective, x0, method="Nelder-Mead",
-                         options={"maxiter": maxiter, "xatol": 1e-10, "fatol": 1e-15,
-                                  "adaptive": True})
-            x0 = r.x
-        if best is None or r.fun < best.fun:
-            best = r
-    cuts, heights, shape = build(best.x)
-    scale, bound = th.tune_peak(shape, D, G)
-    lrs = scale * shape
+    def lin_start(cuts):  # the heights of linear decay at these breaks
+        edges = np.concatenate([[0.0], cuts, [float(T)]])
+        h = 1.0 - (edges[:-1] if kind == "sawtooth" else edges)[1:n] / T
+        return z_of(h)
+
+    opts = {"maxiter": maxiter, "xatol": 1e-10, "fatol": 1e-15, "adaptive": True}
+
+    def solve_heights(cuts, z0s, o=opts, passes=2):
+        best = None
+        for z0 in z0s:
+            if z0.size == 0:
+                return z0, score(cuts, z0)
+            r = type("R", (), {"x": z0})
+            for _ in range(passes):
+                r = minimize(lambda z: score(cuts, z), r.x, method="Nelder-Mead", options=o)
+            if best is None or r.fun < best[1]:
+                best = (r.x, r.fun)
+        return best
+
+    if fixed is not None:
+        rng = np.random.default_rng(seed)
+        z0s = [lin_start(fixed)] + [rng.normal(0.0, 1.0, n - 1) for _ in range(starts)]
+        cuts, (z, _) = fixed, solve_heights(fixed, z0s)
+    else:
+        coarse = {"maxiter": 400, "xatol": 1e-5, "fatol": 1e-12, "adaptive": True}
+        cands = [(c, *solve_heights(c, [lin_start(c)], coarse, 1))
+                 for c in _grid(T, n - 1, min_frac, grid)]
+        if not cands:
+            raise ValueError(f"no break tuple on the grid keeps every piece >= min_frac * T")
+        cands.sort(key=lambda c: c[2])
+        best = cands[0]
+        nb = n - 1
+
+        def joint(p):
+            cuts = p[:nb]
+            if np.any(np.diff(np.concatenate([[0.0], cuts, [float(T)]])) < min_frac * T):
+                return np.inf
+            return score(cuts, p[nb:])
+
+        for c, z0, _ in cands[:starts]:
+            p = np.concatenate([c, z0])
+            for _ in range(2):  # restart the simplex where it stopped: NM stalls on ridges
+                p = minimize(joint, p, method="Nelder-Mead", options=opts).x
+            if joint(p) < best[2]:
+                best = (p[:nb], p[nb:], joint(p))
+        cuts, z = best[0], best[1]
+    lrs_shape = shape(cuts, z)
+    heights = np.concatenate([[1.0], heights_of(z)])
+    scale, bound = th.tune_peak(lrs_shape, D, G)
+    lrs = scale * lrs_shape
     edges = np.concatenate([[0.0], cuts, [float(T)]])
     if kind == "sawtooth":
         slopes = -scale * heights / np.diff(edges)
@@ -198,5 +264,5 @@ def fit(T: int, kind: str = "polyline", pieces: int = 3, *, breaks=None, min_fra
         knots = scale * np.concatenate([heights, [0.0]])
         slopes = np.diff(knots) / np.diff(edges)
     linear = float(th.tune_peak(S.linear(T)(np.arange(T)), D, G)[1])
-    return PieceFit(kind=kind, breaks=cuts, heights=heights, lrs=lrs, bound=float(bound),
-                    linear=linear, slopes=slopes)
+    return PieceFit(kind=kind, breaks=np.asarray(cuts, dtype=float), heights=heights, lrs=lrs,
+                    bound=float(bound), linear=linear, slopes=slopes)

@@ -10,6 +10,7 @@ Contents
 wilson      Wilson score interval for a binomial proportion k/n (vectorised)
 diff_ci     the difference of two independent proportions, with a normal interval
 mean_ci     mean over an axis and the half-width of its confidence interval
+best_inside the index of the best value of a tuning sweep, refusing a best on the grid's edge
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from .schedules import _real
 
-__all__ = ["wilson", "diff_ci", "mean_ci"]
+__all__ = ["wilson", "diff_ci", "mean_ci", "best_inside", "EdgeError"]
 
 
 def _z(confidence: float) -> float:
@@ -114,3 +115,48 @@ def mean_ci(a, axis: int = -1, confidence: float = 0.95, *, student: bool = True
         c = _real("confidence", confidence, low=0.0, high=1.0, low_open=True, high_open=True)
         q = float(student_t.ppf(0.5 + c / 2.0, m - 1))
     return a.mean(axis=axis), q * a.std(axis=axis, ddof=1) / math.sqrt(m)
+
+
+class EdgeError(ValueError):
+    """The best value of a tuning sweep sits on the edge of its grid."""
+
+
+def best_inside(grid, values, what: str = "the tuned value", *, mode: str = "min") -> int:
+    r"""Index of the best of ``values`` over a 1-D ``grid``; raise if it is on an edge.
+
+    A tuned best on the first or last point of its grid is not a tuned best: the optimum
+    may lie beyond it.  Non-finite values (a diverged run) count as the worst.  Ties go to
+    the first best.
+
+    Parameters
+    ----------
+    grid : 1-D sequence of the candidates, in order (at least 3)
+    values : 1-D sequence of the same length: the score of each candidate
+    what : str, the name of the tuned quantity, for the error message
+    mode : "min" (smaller is better) or "max"
+
+    Returns
+    -------
+    int, with ``0 < index < len(grid) - 1``
+
+    Raises
+    ------
+    EdgeError (a ``ValueError``) when the best is the first or the last grid point, or
+    when no value is finite; ``ValueError`` on bad input.
+    """
+    g = np.asarray(grid)
+    v = np.asarray(values, dtype=float)
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+    if g.ndim != 1 or v.shape != g.shape or g.size < 3:
+        raise ValueError(f"grid and values must be 1-D of the same length >= 3, "
+                         f"got shapes {g.shape} and {v.shape}")
+    if not np.any(np.isfinite(v)):
+        raise EdgeError(f"{what}: no finite value on the grid {g.tolist()}")
+    score = np.where(np.isfinite(v), v if mode == "min" else -v, np.inf)
+    i = int(np.argmin(score))
+    if i == 0 or i == g.size - 1:
+        side = "lower" if i == 0 else "upper"
+        raise EdgeError(f"{what}: the best value ({v[i]:.6g}) is at the {side} edge of its "
+                        f"grid, {g[i]!r}; extend the grid beyond {g[i]!r}")
+    return i

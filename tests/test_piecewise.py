@@ -65,3 +65,17 @@ def test_min_frac_keeps_pieces_long():
 def test_bad_input(call, pattern):
     with pytest.raises(ValueError, match=pattern):
         call()
+
+
+def test_fit_is_global_and_beats_simple_candidates():
+    T = 100
+    f = P.fit(T, "polyline")
+    m = P.fit(T, "polyline", monotone=True)
+    opt = th.optimal_schedule(T, 1.0, 1.0).bound
+    ceiling = 1 - opt / f.linear
+    assert 1 - f.bound / f.linear >= 0.95 * ceiling      # nearly all of the ceiling
+    lifted = th.tune_peak(P.polyline(T, [T - 2, T - 1], [2 / T, 8 / T]))[1]
+    assert f.bound <= min(lifted, m.bound, f.linear)
+    assert np.all(np.diff(m.lrs) <= 1e-15) and m.bound < f.linear
+    with pytest.raises(ValueError, match="pieces must be <= 4"):
+        P.fit(T, pieces=5)

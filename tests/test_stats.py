@@ -66,3 +66,30 @@ def test_mean_ci_student_and_normal():
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_best_inside_returns_interior_best():
+    grid = [0.1, 0.2, 0.4, 0.8]
+    assert stats.best_inside(grid, [3.0, 1.0, 2.0, 4.0]) == 1
+    assert stats.best_inside(grid, [1.0, 3.0, 2.0, 0.0], mode="max") == 1
+    assert stats.best_inside(grid, [np.nan, 2.0, 1.0, np.inf]) == 2   # diverged = worst
+
+
+@pytest.mark.parametrize("values, mode, side", [
+    ([1.0, 2.0, 3.0, 4.0], "min", "lower"),
+    ([4.0, 3.0, 2.0, 1.0], "min", "upper"),
+    ([4.0, 3.0, 2.0, 1.0], "max", "lower"),
+])
+def test_best_inside_refuses_an_edge(values, mode, side):
+    with pytest.raises(stats.EdgeError, match=f"peak: the best value .* {side} edge"):
+        stats.best_inside([0.1, 0.2, 0.4, 0.8], values, what="peak", mode=mode)
+
+
+def test_best_inside_bad_input():
+    with pytest.raises(stats.EdgeError, match="no finite value"):
+        stats.best_inside([1, 2, 3], [np.nan] * 3)
+    with pytest.raises(ValueError, match="same length >= 3"):
+        stats.best_inside([1, 2], [1.0, 2.0])
+    with pytest.raises(ValueError, match="mode must be"):
+        stats.best_inside([1, 2, 3], [2.0, 1.0, 2.0], mode="best")
+    assert issubclass(stats.EdgeError, ValueError)
