@@ -61,8 +61,40 @@ def _run(path: str, timeout: int):
     return path, nbformat.writes(nb), result.time, None
 
 
-def execute_into_cache(root: Path, jobs: int = 2, timeout: int = 180) -> int:
-    """Execute the uncached notebooks of the book at ``root``; return the number that failed."""
+def _code(nb) -> list[str]:
+    return [c.source for c in nb.cells if c.cell_type == "code"]
+
+
+def _reuse(cache, root: Path, path: Path, executed: Path | None) -> bool:
+    """Cache the copy of ``path`` that nbval executed (``tests/nbcache.py``), if its code
+    is still the notebook's code; return whether it did."""
+    import nbformat
+    from jupyter_cache.base import CacheBundleIn
+
+    if executed is None:
+        return False
+    copy = executed / path.relative_to(root)
+    if not copy.is_file():
+        return False
+    nb, source = nbformat.read(copy, as_version=4), nbformat.read(path, as_version=4)
+    if _code(nb) != _code(source):
+        return False
+    seconds = nb.metadata.pop("lrnotes_nbval", {}).get("seconds")
+    record = cache.add_nb_to_project(str(path))
+    cache.cache_notebook_bundle(
+        CacheBundleIn(nb, record.uri, data={"execution_seconds": seconds, "executed_by": "nbval"}),
+        check_validity=False, overwrite=True)
+    print(f"   nbval  {path.relative_to(root)}", flush=True)
+    return True
+
+
+def execute_into_cache(root: Path, jobs: int = 2, timeout: int = 180,
+                       executed: Path | None = None) -> int:
+    """Execute the uncached notebooks of the book at ``root``; return the number that failed.
+
+    A notebook that nbval has just executed (its copy with outputs under ``executed``,
+    written by ``tests/nbcache.py``, with the same code) is cached from that copy instead.
+    """
     import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
@@ -74,9 +106,10 @@ def execute_into_cache(root: Path, jobs: int = 2, timeout: int = 180) -> int:
             cache.match_cache_notebook(nbformat.read(path, as_version=4))
         except KeyError:
             todo.append(path)
-    print(f"lrnotes.book_exec: {len(todo)} notebook(s) to execute, {jobs} at a time", flush=True)
     failed = 0
     start = time.perf_counter()
+    todo = [p for p in todo if not _reuse(cache, root, p, executed)]
+    print(f"lrnotes.book_exec: {len(todo)} notebook(s) to execute, {jobs} at a time", flush=True)
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = [pool.submit(_run, str(p), timeout) for p in todo]
         for future in as_completed(futures):
@@ -102,10 +135,13 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="notebooks executed at once (default: the number of CPUs)")
     parser.add_argument("--timeout", type=int, default=180, help="seconds per cell")
+    parser.add_argument("--from-nbval", type=Path, default=None, metavar="DIR",
+                        help="cache the notebooks that nbval executed into DIR "
+                             "(tests/nbcache.py) instead of executing them again")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be >= 1, got {args.jobs}")
-    return 1 if execute_into_cache(args.root.resolve(), args.jobs, args.timeout) else 0
+    return 1 if execute_into_cache(args.root.resolve(), args.jobs, args.timeout, args.from_nbval) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -56,6 +56,19 @@ def pytest_sessionfinish(session, exitstatus):
     _write_table(session)
 
 
+def _parallel(config) -> int:
+    """How many notebooks ran at once (pytest-xdist's ``-n``; 1 without it)."""
+    n = getattr(getattr(config, "option", None), "numprocesses", None)
+    return int(n) if isinstance(n, int) and n > 1 else 1
+
+
+def _how(config) -> str:
+    n = _parallel(config)
+    return ("each notebook alone, one at a time (make bench)" if n == 1 else
+            f"{n} notebooks at a time on a shared machine (make test): slower than alone; "
+            "`make bench` times them one at a time")
+
+
 def _write_table(session) -> None:
     from pathlib import Path
 
@@ -63,7 +76,8 @@ def _write_table(session) -> None:
         return
     _, book_limit, _ = _limits()
     chapters = sum(sec for nb, sec in _durations.items() if not nb.startswith("exercises/"))
-    lines = ["| notebook | seconds | budget | within |", "|:---|---:|---:|:---:|"]
+    lines = [f"Run times in quick mode, {_how(session.config)}.", "",
+             "| notebook | seconds | budget | within |", "|:---|---:|---:|:---:|"]
     for nb, sec in sorted(_durations.items(), key=lambda kv: -kv[1]):
         lines.append(f"| {nb} | {sec:.1f} | {_limit_for(nb):.0f} | {'yes' if sec <= _limit_for(nb) else 'NO'} |")
     lines.append(f"| all chapter notebooks | {chapters:.1f} | {book_limit:.0f} | "
@@ -78,6 +92,7 @@ def pytest_terminal_summary(terminalreporter):
         return
     tr = terminalreporter
     tr.section("notebook run times (quick mode)")
+    tr.write_line(f"measured with {_how(tr.config)}")
     for nb, sec in sorted(_durations.items(), key=lambda kv: -kv[1]):
         flag = "  <-- over its budget" if sec > _limit_for(nb) else ""
         tr.write_line(f"{sec:7.1f} s  {nb}{flag}")
