@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
-JOBS   ?= 2   # notebooks executed at once before a book build (lrnotes.book_exec)
+JOBS   ?= 2   # notebooks executed at once before a book build (_ext.book_exec)
 
 .PHONY: book test setup lab unit notebooks book-test bench timings exercises reader clean
 # Jupyter refuses to run as root without --allow-root (containers, Docker, cloud notebooks)
@@ -21,7 +21,7 @@ setup: $(STAMP)
 ## make book: build the HTML book, executing every notebook, $(JOBS) at a time, into the
 ## build's cache first (a warm rebuild runs nothing)
 book: setup
-	$(BIN)/python -m lrnotes.book_exec --jobs $(JOBS)
+	$(BIN)/python -m _ext.book_exec --jobs $(JOBS)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
@@ -43,7 +43,7 @@ notebooks: setup
 
 ## the book's tests build it from the notebooks that nbval has just executed (nothing runs twice)
 book-test: setup
-	$(BIN)/python -m lrnotes.book_exec --jobs $(JOBS) --from-nbval _build/.nbval_executed
+	$(BIN)/python -m _ext.book_exec --jobs $(JOBS) --from-nbval _build/.nbval_executed
 	$(PYTEST) -m book tests
 
 ## make bench: time every notebook alone, one at a time, against its budget (chapter <= 60 s,
@@ -61,7 +61,7 @@ exercises: setup
 ## make reader: regenerate notebooks/ (plain Markdown for Jupyter and Colab) from the built
 ## book; never overwrites a notebook a reader has edited
 reader: book
-	$(BIN)/python -m lrnotes.reader
+	$(BIN)/python -m _ext.reader
 
 clean:
 	rm -rf _build

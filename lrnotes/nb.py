@@ -117,7 +117,7 @@ def table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = N
     numbers (``_config.yml`` makes myst-nb prefer it), and ``text/html``, a plain HTML
     table, which Jupyter and Colab show instead (they prefer HTML to markdown, and would
     not understand the directive); the reader's notebooks put the numbered caption after
-    the cell (:mod:`lrnotes.reader`).  See :func:`captioned_table`.
+    the cell (:mod:`_ext.reader`).  See :func:`captioned_table`.
     """
     from IPython.display import Markdown, display
 
@@ -147,7 +147,7 @@ def captioned_table(rows: Sequence[Sequence], header: Sequence[str], align: str 
     body = markdown_table(rows, header, align)
     caption = caption.strip()
     myst = f":::{{table}} {caption}\n" + (f":name: {name}\n" if name else "") + f"\n{body}\n:::"
-    # the HTML form has no <caption>: in the reader's notebooks (lrnotes.reader) the
+    # the HTML form has no <caption>: in the reader's notebooks (_ext.reader) the
     # numbered caption is a Markdown cell after the cell, as a figure's is
     return {"text/markdown": myst, "text/html": html_table(rows, header, align, name=name)}
 

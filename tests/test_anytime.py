@@ -1,14 +1,14 @@
-"""Tests for lrnotes.anytime: the loss trigger, schedule-free SGD, branched cooldowns."""
+"""Tests for lrnotes.nets.anytime: the loss trigger, schedule-free SGD, branched cooldowns."""
 
 import numpy as np
 import pytest
 import torch
 
-from lrnotes import anytime as A
-from lrnotes import data as D
-from lrnotes import landscapes as LS
+from lrnotes.nets import anytime as A
+from lrnotes.nets import data as D
+from lrnotes.sim import landscapes as LS
 from lrnotes import schedules as S
-from lrnotes import train as T
+from lrnotes.nets import train as T
 
 
 @pytest.fixture(scope="module")

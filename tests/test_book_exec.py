@@ -1,11 +1,11 @@
-"""lrnotes.book_exec fills Jupyter Book's cache the way myst-nb does, in parallel."""
+"""_ext.book_exec fills Jupyter Book's cache the way myst-nb does, in parallel."""
 
 from __future__ import annotations
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from lrnotes import book_exec
+from _ext import book_exec
 
 
 def _book(tmp_path, cells_by_name):

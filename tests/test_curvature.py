@@ -1,14 +1,14 @@
-"""Tests for lrnotes.curvature: the curvature-scaled learning rate as a Trainer hook."""
+"""Tests for lrnotes.sim.curvature: the curvature-scaled learning rate as a Trainer hook."""
 
 import numpy as np
 import pytest
 import torch
 
-from lrnotes import curvature as C
-from lrnotes import data as D
+from lrnotes.sim import curvature as C
+from lrnotes.nets import data as D
 from lrnotes import schedules as S
-from lrnotes import sharpness as SH
-from lrnotes import train as T
+from lrnotes.sim import sharpness as SH
+from lrnotes.nets import train as T
 
 
 @pytest.fixture(scope="module")

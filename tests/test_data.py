@@ -1,4 +1,4 @@
-"""Tests for lrnotes.data: the bundled digits, the IDX parser and the opt-in MNIST loader."""
+"""Tests for lrnotes.nets.data: the bundled digits, the IDX parser and the opt-in MNIST loader."""
 
 import gzip
 import struct
@@ -10,7 +10,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from lrnotes import data as D
+from lrnotes.nets import data as D
 
 
 def test_digits_split_is_stratified_seeded_and_standardised_on_train_only():
@@ -124,6 +124,6 @@ def test_mnist_from_local_idx_files(tmp_path):
 
 
 def test_no_torchvision_at_import():
-    code = "import sys, lrnotes.data, lrnotes.train, lrnotes.sharpness; print('torchvision' in sys.modules)"
+    code = "import sys, lrnotes.nets.data, lrnotes.nets.train, lrnotes.sim.sharpness; print('torchvision' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

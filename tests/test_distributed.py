@@ -1,4 +1,4 @@
-"""Tests for lrnotes.distributed: the budget helpers, the resume schedule, and real
+"""Tests for lrnotes.nets.distributed: the budget helpers, the resume schedule, and real
 torch.distributed runs (gloo, CPU, 127.0.0.1, a free port, bounded in time)."""
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-from lrnotes import distributed as D
+from lrnotes.nets import distributed as D
 from lrnotes import schedules as S
-from lrnotes.models import mlp
+from lrnotes.nets.models import mlp
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 120  # seconds, for every group of processes started here
@@ -303,7 +303,7 @@ def _torchrun_like(tmp_path, phase, world_size, *extra):
         env = dict(os.environ, RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world_size),
                    MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), GLOO_SOCKET_IFNAME="lo",
                    LRNOTES_SCALE="quick", PYTHONPATH=str(ROOT))
-        cmd = [sys.executable, "-m", "lrnotes.distributed", phase, "--checkpoint", str(tmp_path / "c.pt"),
+        cmd = [sys.executable, "-m", "lrnotes.nets.distributed", phase, "--checkpoint", str(tmp_path / "c.pt"),
                "--out", str(tmp_path / f"{phase}.pt"), "--seeds", "1", "--epochs", "2", "--save-epoch", "1",
                *extra]
         procs.append(subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,

@@ -506,7 +506,7 @@ def test_exercise_titles_keep_the_books_numbers():
     that a reader could take for a section number."""
     from docutils import nodes
 
-    from lrnotes.sphinx_exercise_titles import drop_parentheses
+    from _ext.sphinx_exercise_titles import drop_parentheses
 
     def title(*texts):
         node = nodes.title()

@@ -1,11 +1,11 @@
-"""Tests for lrnotes.failures: the gradient log, the clip factor, sweeps and changed fractions."""
+"""Tests for lrnotes.nets.failures: the gradient log, the clip factor, sweeps and changed fractions."""
 
 import numpy as np
 import pytest
 import torch
 
-from lrnotes import landscapes, sgd
-from lrnotes.failures import GradientLog, changed_fraction, clip_scale, first_failure
+from lrnotes.sim import landscapes, sgd
+from lrnotes.nets.failures import GradientLog, changed_fraction, clip_scale, first_failure
 
 
 def test_gradient_log_records_norms_before_clipping_and_matches_simulate():

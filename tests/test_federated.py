@@ -1,11 +1,11 @@
-"""Tests for lrnotes.federated: client splits and FedAvg with drift."""
+"""Tests for lrnotes.nets.federated: client splits and FedAvg with drift."""
 
 import numpy as np
 import pytest
 import torch
 
-from lrnotes import data as D
-from lrnotes import federated as FD
+from lrnotes.nets import data as D
+from lrnotes.nets import federated as FD
 from lrnotes import schedules as S
 
 

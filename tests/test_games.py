@@ -1,9 +1,9 @@
-"""Tests for lrnotes.games: the ring of Gaussians, mode coverage, and batched GAN training."""
+"""Tests for lrnotes.nets.games: the ring of Gaussians, mode coverage, and batched GAN training."""
 
 import numpy as np
 import pytest
 
-from lrnotes import games as GM
+from lrnotes.nets import games as GM
 from lrnotes import schedules as S
 
 

@@ -1,10 +1,10 @@
-"""Tests for lrnotes.landscapes: formulas against finite differences, minima, closed forms."""
+"""Tests for lrnotes.sim.landscapes: formulas against finite differences, minima, closed forms."""
 
 import numpy as np
 import pytest
 import sympy as sp
 
-from lrnotes import landscapes as L
+from lrnotes.sim import landscapes as L
 
 
 def _all():

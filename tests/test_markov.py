@@ -1,10 +1,10 @@
-"""Tests for lrnotes.markov: a Markov source with an exactly known entropy rate."""
+"""Tests for lrnotes.nets.markov: a Markov source with an exactly known entropy rate."""
 
 import numpy as np
 import pytest
 import torch
 
-from lrnotes.markov import MarkovSource
+from lrnotes.nets.markov import MarkovSource
 
 
 @pytest.fixture(scope="module", params=[(8, 2, 0.2), (32, 1, 0.3), (4, 3, 0.5)])

@@ -62,7 +62,7 @@ def test_captioned_table_has_a_numbered_myst_table_and_an_html_table():
     assert md[-1] == ":::"
     html = bundle["text/html"]
     assert html.startswith('<table id="tbl-final-losses">')
-    assert "<caption>" not in html   # the reader's notebooks caption it in a cell (lrnotes.reader)
+    assert "<caption>" not in html   # the reader's notebooks caption it in a cell (_ext.reader)
     from lrnotes.nb import html_table as nb_html_table
     assert "<code>x</code> and <b>y</b>" in nb_html_table([("`x` and **y**",)], ["c"])
     assert "a&lt;b" in html and "$x^2$" in html and html.count("<tr>") == 2

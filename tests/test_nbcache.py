@@ -61,7 +61,7 @@ def test_a_failing_notebook_is_not_kept(executed):
 def test_book_exec_caches_the_copy_and_refuses_a_stale_one(executed, tmp_path):
     from jupyter_cache import get_cache
 
-    from lrnotes import book_exec
+    from _ext import book_exec
 
     where, _ = executed
     cache = get_cache(str(tmp_path / "cache"))

@@ -73,7 +73,7 @@ def test_ci_runs_the_readme_test_command():
 
 
 def _toc_files() -> set[str]:
-    from lrnotes.book_exec import toc_files
+    from _ext.book_exec import toc_files
 
     return set(toc_files(ROOT))
 
@@ -104,7 +104,7 @@ def test_notebook_anatomy(nb):
     assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     repo = config["repository"]["url"].removeprefix("https://github.com/")
-    # the badge opens the reader's twin under notebooks/ (lrnotes.reader); a solution
+    # the badge opens the reader's twin under notebooks/ (_ext.reader); a solution
     # notebook links to itself, which lrnotes.exercises turns into its student copy
     badge = f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/{rel})"
     assert badge in "".join(cells[0]["source"]), f"{rel}: Colab badge missing or pointing elsewhere"

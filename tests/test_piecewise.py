@@ -1,9 +1,9 @@
-"""Tests for lrnotes.piecewise: the notes' sawtooth, continuous polylines, and the fit."""
+"""Tests for lrnotes.theory.piecewise: the notes' sawtooth, continuous polylines, and the fit."""
 
 import numpy as np
 import pytest
 
-from lrnotes import piecewise as P
+from lrnotes.theory import piecewise as P
 from lrnotes import schedules as S
 from lrnotes import theory as th
 

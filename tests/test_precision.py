@@ -1,4 +1,4 @@
-"""Tests for lrnotes.precision: format limits, rounding, stored schedules, sums, master weights."""
+"""Tests for lrnotes.nets.precision: format limits, rounding, stored schedules, sums, master weights."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lrnotes import precision as P
+from lrnotes.nets import precision as P
 from lrnotes import schedules as S
 
 # IEEE / OCP values, written out independently of torch.finfo

@@ -1,10 +1,10 @@
-"""Tests for lrnotes.experiments.quadratic: exact moments of SGD on a noisy quadratic."""
+"""Tests for lrnotes.sim.moments: exact moments of SGD on a noisy quadratic."""
 
 import numpy as np
 import pytest
 
-from lrnotes import landscapes, sgd
-from lrnotes.experiments import quadratic as Q
+from lrnotes.sim import landscapes, sgd
+from lrnotes.sim import moments as Q
 
 
 def _schedules(T):

@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lrnotes import reader as R
-from lrnotes.book_exec import toc_notebooks
+from _ext import reader as R
+from _ext.book_exec import toc_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / R.OUT_DIR

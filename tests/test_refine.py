@@ -1,11 +1,11 @@
-"""Tests for lrnotes.refine (a schedule refined from logged gradient norms) and the
+"""Tests for lrnotes.theory.refine (a schedule refined from logged gradient norms) and the
 per-step form of the last-iterate bound in lrnotes.theory."""
 
 import numpy as np
 import pytest
 import torch
 
-from lrnotes import refine as R
+from lrnotes.theory import refine as R
 from lrnotes import schedules as S
 from lrnotes import theory as th
 
@@ -129,7 +129,7 @@ def test_norm_profile_rms_and_train_result():
     a = np.array([[3.0, 0.0], [4.0, 2.0]])
     np.testing.assert_allclose(R.norm_profile(a), [np.sqrt(12.5), np.sqrt(2.0)])
 
-    from lrnotes import data, train
+    from lrnotes.nets import data, train
     d = data.digits(seed=0)
     res = train.train(d, {"c": S.constant(0.1), "l": S.linear(30, 0.1)}, [0, 1], 30)
     prof = R.norm_profile(res, group=1)

@@ -1,14 +1,14 @@
-"""Tests for lrnotes.scaling: batch-size x peak sweeps, and sharpness along a run."""
+"""Tests for lrnotes.nets.scaling: batch-size x peak sweeps, and sharpness along a run."""
 
 import numpy as np
 import pytest
 
 from lrnotes import schedules as S
-from lrnotes.data import digits
-from lrnotes.models import BatchedMLP
-from lrnotes.scaling import BatchSweep, batch_lr_sweep, sharpness_along
-from lrnotes.sharpness import sharpness
-from lrnotes.train import train
+from lrnotes.nets.data import digits
+from lrnotes.nets.models import BatchedMLP
+from lrnotes.nets.scaling import BatchSweep, batch_lr_sweep, sharpness_along
+from lrnotes.sim.sharpness import sharpness
+from lrnotes.nets.train import train
 
 
 @pytest.fixture(scope="module")

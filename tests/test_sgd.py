@@ -1,10 +1,10 @@
-"""Tests for lrnotes.sgd: the noisy-L1 problem, the vectorised loop, bound >= measured."""
+"""Tests for lrnotes.sim.sgd: the noisy-L1 problem, the vectorised loop, bound >= measured."""
 
 import numpy as np
 import pytest
 
 from lrnotes import schedules as S
-from lrnotes import sgd
+from lrnotes.sim import sgd
 from lrnotes import theory as th
 
 

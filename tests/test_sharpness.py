@@ -1,12 +1,12 @@
-"""Tests for lrnotes.sharpness: power iteration on Hessian-vector products."""
+"""Tests for lrnotes.sim.sharpness: power iteration on Hessian-vector products."""
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from lrnotes import sharpness as sh
-from lrnotes.models import BatchedMLP, mlp
+from lrnotes.sim import sharpness as sh
+from lrnotes.nets.models import BatchedMLP, mlp
 
 
 def _quadratic(eigs, seed=0):
@@ -119,8 +119,9 @@ def test_bad_arguments():
 
 
 def test_during_training_matches_direct_measurements():
-    from lrnotes import data, schedules as S
-    from lrnotes.train import Trainer
+    from lrnotes.nets import data
+    from lrnotes import schedules as S
+    from lrnotes.nets.train import Trainer
 
     d = data.digits()
     tr = Trainer(d, {"a": S.constant(0.1), "b": S.constant(0.02)}, [0, 1], hidden=(8,),

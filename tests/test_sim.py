@@ -1,14 +1,14 @@
-"""Tests for lrnotes.sgd.simulate: exact theory, torch's optimizers, the per-seed loop."""
+"""Tests for lrnotes.sim.sgd.simulate: exact theory, torch's optimizers, the per-seed loop."""
 
 import numpy as np
 import pytest
 import torch
 from scipy.linalg import solve_discrete_lyapunov
 
-from lrnotes import landscapes as L
+from lrnotes.sim import landscapes as L
 from lrnotes import schedules as S
-from lrnotes import sgd
-from lrnotes.train import ScheduledAdam
+from lrnotes.sim import sgd
+from lrnotes.nets.train import ScheduledAdam
 
 
 # --------------------------------------------------------------------------- exact theory

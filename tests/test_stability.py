@@ -1,12 +1,12 @@
-"""Tests for lrnotes.stability: heavy-ball rates and thresholds, scheduled GD, Robbins–Monro sums."""
+"""Tests for lrnotes.sim.stability: heavy-ball rates and thresholds, scheduled GD, Robbins–Monro sums."""
 
 import numpy as np
 import pytest
 
 from lrnotes import schedules as S
-from lrnotes import sgd
-from lrnotes import stability as ST
-from lrnotes.landscapes import Quadratic
+from lrnotes.sim import sgd
+from lrnotes.sim import stability as ST
+from lrnotes.sim.landscapes import Quadratic
 
 
 def test_rate_is_the_spectral_radius_of_the_companion_matrix():

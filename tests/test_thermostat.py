@@ -1,11 +1,11 @@
-"""Tests for lrnotes.thermostat: exact moments of SGD on a quadratic, and the noise-injection plan."""
+"""Tests for lrnotes.sim.thermostat: exact moments of SGD on a quadratic, and the noise-injection plan."""
 
 import numpy as np
 import pytest
 
-from lrnotes import sgd
-from lrnotes import thermostat as TH
-from lrnotes.landscapes import Quadratic
+from lrnotes.sim import sgd
+from lrnotes.sim import thermostat as TH
+from lrnotes.sim.landscapes import Quadratic
 
 H2 = np.array([[2.0, 0.5], [0.5, 1.0]])          # a full (non-diagonal) SPD matrix
 

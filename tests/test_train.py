@@ -1,13 +1,13 @@
-"""Tests for lrnotes.models and lrnotes.train: batched training equals one-by-one training."""
+"""Tests for lrnotes.nets.models and lrnotes.nets.train: batched training equals one-by-one training."""
 
 import numpy as np
 import pytest
 import torch
 
-from lrnotes import data as D
+from lrnotes.nets import data as D
 from lrnotes import schedules as S
-from lrnotes import train as T
-from lrnotes.models import BatchedMLP, derive_seed, init_params, mlp, stacked_losses
+from lrnotes.nets import train as T
+from lrnotes.nets.models import BatchedMLP, derive_seed, init_params, mlp, stacked_losses
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +279,7 @@ def test_bad_arguments(digits64):
         T.Trainer(digits64, s, [1, 1])
     with pytest.raises(ValueError, match=r"schedules\['a'\] must be an lrnotes Schedule"):
         T.Trainer(digits64, {"a": 0.1}, [0])
-    with pytest.raises(ValueError, match=r"data must be an lrnotes.data.Dataset"):
+    with pytest.raises(ValueError, match=r"data must be an lrnotes.nets.data.Dataset"):
         T.Trainer(None, s, [0])
     tr = T.Trainer(digits64, s, [0], optimizer=lambda ps: torch.optim.SGD(ps, lr=0.0, momentum=0.5))
     tr.run(3)

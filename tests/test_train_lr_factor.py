@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from lrnotes import data as D
+from lrnotes.nets import data as D
 from lrnotes import schedules as S
-from lrnotes import train as T
+from lrnotes.nets import train as T
 
 
 @pytest.fixture(scope="module")

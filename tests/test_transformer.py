@@ -1,4 +1,4 @@
-"""Tests for lrnotes.models.BatchedTransformer and lrnotes.lm.train_lm."""
+"""Tests for lrnotes.nets.models.BatchedTransformer and lrnotes.nets.lm.train_lm."""
 
 import numpy as np
 import pytest
@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 
 from lrnotes import schedules as S
-from lrnotes.lm import train_lm
-from lrnotes.markov import MarkovSource
-from lrnotes.models import BatchedTransformer, stacked_lm_losses
+from lrnotes.nets.lm import train_lm
+from lrnotes.nets.markov import MarkovSource
+from lrnotes.nets.models import BatchedTransformer, stacked_lm_losses
 
 ARCH = dict(d_model=16, n_heads=2, n_layers=2, dtype=torch.float64)
 

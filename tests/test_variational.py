@@ -1,4 +1,4 @@
-"""Tests for lrnotes.variational (Chapter 2): symbolic derivation and numerical optimum."""
+"""Tests for lrnotes.theory.variational (Chapter 2): symbolic derivation and numerical optimum."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrnotes import variational as V
+from lrnotes.theory import variational as V
 
 t, T, D, G, S = V.t, V.T, V.D, V.G, V.S
 

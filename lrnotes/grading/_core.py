@@ -261,9 +261,9 @@ class NotImplementedYet(Exception):
 #: ``__dict__`` to what it was when the grader was imported (see :func:`snapshot`).  The
 #: cheap ones are imported for that purpose (NumPy loads ``numpy.random`` lazily).
 GUARDED = ("builtins", "math", "cmath", "fractions", "numpy", "numpy.linalg", "numpy.random",
-           "lrnotes", "lrnotes.schedules", "lrnotes.theory", "lrnotes.sgd", "lrnotes.snippets")
+           "lrnotes", "lrnotes.schedules", "lrnotes.theory", "lrnotes.sim.sgd", "lrnotes.snippets")
 #: Guarded too when they are imported (not imported just for that: they are slow).
-GUARDED_IF_PRESENT = ("lrnotes.variational", "sympy", "scipy.optimize", "scipy.stats", "torch")
+GUARDED_IF_PRESENT = ("lrnotes.theory.variational", "sympy", "scipy.optimize", "scipy.stats", "torch")
 _SNAPSHOT: dict[str, tuple[object, dict]] = {}
 _STATE = {"isolated": False}  # a mutable container survives restore() of this module's dict
 

@@ -26,7 +26,7 @@ def ref_piecewise_linear(T, knots, values):
 
 
 def optimum(T):
-    from .. import theory
+    from lrnotes import theory
 
     return theory.optimal_schedule(T).bound
 

@@ -1,0 +1,1 @@
+"""The book's build tooling, outside the runtime package: Sphinx extensions (loaded by Jupyter Book through ``local_extensions``), the parallel notebook executor (``python -m _ext.book_exec``) and the reader's-notebook generator (``python -m _ext.reader``)."""

@@ -1,0 +1,689 @@
+r"""Train many small networks at once: seeds x schedules, with real ``torch.optim`` optimizers.
+
+The models of one *group* share a learning-rate schedule and are stacked in one
+:class:`lrnotes.nets.models.BatchedMLP` (one model per seed), driven by one ``torch.optim``
+optimizer and one ``S.to_torch(optimizer, schedule)`` scheduler.  Several schedules are
+several groups, trained in the same loop: per step one forward and one backward pass for
+every model, then one optimizer and scheduler step per group.
+
+Why this is exactly independent training: the loss is
+:math:`\sum_{g}\sum_{m} \bar\ell_{g,m}`, a sum of per-model mean losses, so the gradient
+in model :math:`m`'s parameters is that model's own; SGD, momentum and Adam act elementwise,
+so each model's update is the one it would get alone.  Gradient clipping is per model
+(:math:`g_m \leftarrow g_m\min(1, c/(\|g_m\| + 10^{-6}))`, torch's ``clip_grad_norm_``
+formula), since one global norm would couple the models.  :func:`train_sequential` trains
+the same models one at a time with plain ``nn.Sequential`` networks; the tests check that
+both give the same losses.
+
+Seeds: model ``(group, m)`` uses ``seeds[m]`` for its initialisation and for its data
+order (a shuffled pass over the training set per epoch, incomplete last batch dropped,
+from its own ``torch.Generator``).  Every group sees the same initialisations and the same
+batches, so schedules are compared on common random numbers.
+
+Steps follow :mod:`lrnotes.schedules`: update ``t = 0, 1, ...`` uses ``sched(t)``;
+evaluation "at step t" is after ``t`` updates.
+
+Contents
+--------
+ScheduledAdam     Adam that follows a β1 changed during training, with the standard or the exact bias correction
+TrainResult       per-step losses, learning rates and gradient norms; evaluations; spread over seeds
+Trainer           the batched loop: run(until), checkpoint (state_dict / save / load), branch into new schedules
+train             Trainer(...).run(steps) in one call
+train_sequential  the same training one model at a time (the reference, and the baseline for speed)
+default_device    "cuda" in full mode when available, else "cpu"
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+import time
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lrnotes import config
+from lrnotes import schedules as S
+from lrnotes.nets.models import ACTIVATIONS, DATA, BatchedMLP, derive_seed, mlp, stacked_losses
+from lrnotes.schedules import _int_at_least, _real
+
+__all__ = ["OPTIMIZERS", "ScheduledAdam", "TrainResult", "Trainer", "train", "train_sequential",
+           "default_device"]
+
+OPTIMIZERS = ("sgd", "adam", "adam_exact")
+
+
+def default_device() -> str:
+    """``"cuda"`` when ``lrnotes.scale() == "full"`` and a GPU is present, else ``"cpu"``."""
+    return "cuda" if config.scale() == "full" and torch.cuda.is_available() else "cpu"
+
+
+@contextlib.contextmanager
+def _threads(n: int | None, device):
+    """Run with ``n`` torch CPU threads (restored after); no-op for ``None`` or a GPU.
+
+    The book's networks are tiny: their matrix products gain nothing from intra-op
+    threads, and on a shared two-core machine the threads' spin-waiting makes them 10-30x
+    slower.  So training uses one thread by default.
+    """
+    if n is None or torch.device(device).type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+# --------------------------------------------------------------------------- Adam with scheduled beta1
+class ScheduledAdam(torch.optim.Optimizer):
+    r"""Adam that reads :math:`\beta_1` from its parameter group at every step.
+
+    With :math:`k` the step count and :math:`\beta_{1,k}` the group's current value,
+
+    .. math::
+        m_k = \beta_{1,k} m_{k-1} + (1-\beta_{1,k}) g_k, \quad
+        v_k = \beta_2 v_{k-1} + (1-\beta_2) g_k^2, \quad
+        \theta_k = \theta_{k-1} - \frac{\eta}{c_k}\,\frac{m_k}{\sqrt{v_k/(1-\beta_2^k)} + \epsilon}.
+
+    ``correction="standard"`` is :math:`c_k = 1 - \beta_{1,k}^{\,k}`, what
+    ``torch.optim.Adam`` computes (identical to it); ``"exact"`` is
+    :math:`c_k = w_k = \beta_{1,k} w_{k-1} + (1 - \beta_{1,k})` with :math:`w_0 = 0`,
+    i.e. :math:`1 - \prod_{j\le k}\beta_{1,j}`, the total weight of :math:`m_k` on the
+    gradients, so :math:`m_k/c_k` is a weighted *average* of them whatever the β1
+    schedule.  A first moment found zeroed (``lrnotes.schedules.reset_momentum`` at a
+    restart) restarts :math:`w` at 0: the weights then sum from the reset.  ``weight_decay``
+    is L2 (added to the gradient), as in ``torch.optim.Adam``.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, correction: str = "exact"):
+        if correction not in ("standard", "exact"):
+            raise ValueError(f"correction must be 'standard' or 'exact', got {correction!r}")
+        _real("lr", lr, low=0.0)
+        _real("betas[0]", betas[0], low=0.0, high=1.0, high_open=True)
+        _real("betas[1]", betas[1], low=0.0, high=1.0, high_open=True)
+        _real("eps", eps, low=0.0)
+        _real("weight_decay", weight_decay, low=0.0)
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      correction=correction))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            lr, eps, wd, exact = group["lr"], group["eps"], group["weight_decay"], group["correction"] == "exact"
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad if wd == 0 else p.grad.add(p, alpha=wd)
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["weight"] = 0.0
+                    state["exp_avg"] = torch.zeros_like(p)
+                    state["exp_avg_sq"] = torch.zeros_like(p)
+                m, v = state["exp_avg"], state["exp_avg_sq"]
+                if exact and state["weight"] != 0.0 and not bool(m.any()):
+                    state["weight"] = 0.0  # the first moment was reset
+                state["step"] += 1
+                k = state["step"]
+                state["weight"] = b1 * state["weight"] + (1.0 - b1)
+                m.lerp_(g, 1.0 - b1)
+                v.mul_(b2).addcmul_(g, g, value=1.0 - b2)
+                c1 = state["weight"] if exact else 1.0 - b1**k
+                denom = (v.sqrt() / math.sqrt(1.0 - b2**k)).add_(eps)
+                p.addcdiv_(m, denom, value=-lr / c1)
+        return loss
+
+
+# --------------------------------------------------------------------------- results
+@dataclass
+class TrainResult:
+    r"""What a training run recorded, as NumPy arrays.
+
+    ``G`` schedules (groups), ``M`` seeds, ``n`` updates, ``E`` evaluations.
+
+    Attributes
+    ----------
+    names : list of G str;  seeds : list of M int
+    lr : (G, n)             learning rate of update ``t``
+    loss : (G, M, n)        minibatch training loss at update ``t`` (before it)
+    grad_norm : (G, M, n)   per-model gradient norm at update ``t``, before clipping
+    eval_steps : (E,)       steps ``t`` (updates done) of the evaluations
+    train_loss, train_acc, test_loss, test_acc : (G, M, E)
+        Full-set loss and accuracy at ``eval_steps``.
+    seconds : float         wall time spent in the training loop(s)
+    """
+
+    names: list
+    seeds: list
+    lr: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    eval_steps: np.ndarray
+    train_loss: np.ndarray
+    train_acc: np.ndarray
+    test_loss: np.ndarray
+    test_acc: np.ndarray
+    seconds: float = 0.0
+
+    @property
+    def steps(self) -> int:
+        """Number of updates recorded."""
+        return int(self.lr.shape[-1])
+
+    def mean_std(self, name: str):
+        """Mean and standard deviation over seeds (``ddof=1``) of a ``(G, M, ...)`` field."""
+        a = getattr(self, name)
+        if not isinstance(a, np.ndarray) or a.ndim < 2 or a.shape[1] != len(self.seeds):
+            raise ValueError(f"name must be a (schedules, seeds, ...) field such as 'loss' or "
+                             f"'test_acc', got {name!r}")
+        return a.mean(axis=1), (a.std(axis=1, ddof=1) if a.shape[1] > 1 else np.zeros_like(a[:, 0]))
+
+    def steps_to(self, target: float, *, window: int = 20) -> np.ndarray:
+        r"""Per model, the first update ``t`` at which the mean minibatch loss over updates
+        ``t - window + 1 .. t`` is :math:`\le` ``target``; ``-1`` if never.  Shape ``(G, M)``."""
+        target = _real("target", target)
+        window = _int_at_least("window", window, 1)
+        n = self.loss.shape[-1]
+        if n < window:
+            return np.full(self.loss.shape[:2], -1)
+        c = np.cumsum(np.concatenate([np.zeros(self.loss.shape[:2] + (1,)), self.loss], axis=-1), axis=-1)
+        avg = (c[..., window:] - c[..., :-window]) / window   # avg[..., j] covers updates j .. j+window-1
+        hit = avg <= target
+        first = np.argmax(hit, axis=-1) + window - 1
+        return np.where(hit.any(axis=-1), first, -1)
+
+
+# --------------------------------------------------------------------------- the loop
+class _Sampler:
+    """Per-model shuffled passes over ``n`` examples, ``batch`` at a time, from each model's seed."""
+
+    def __init__(self, seeds: Sequence[int], n: int, batch: int, device):
+        if batch > n:
+            raise ValueError(f"batch_size must be at most the training-set size {n}, got {batch}")
+        self.n, self.batch, self.device = n, batch, device
+        self.gens = [torch.Generator().manual_seed(derive_seed(s, DATA)) for s in seeds]
+        self.perm = None
+        self.pos = n  # start a fresh epoch at the first call
+
+    def next(self):
+        if self.pos + self.batch > self.n:  # drop the incomplete last batch
+            self.perm = torch.stack([torch.randperm(self.n, generator=g) for g in self.gens]).to(self.device)
+            self.pos = 0
+        idx = self.perm[:, self.pos:self.pos + self.batch]
+        self.pos += self.batch
+        return idx
+
+    def state_dict(self):
+        return {"gens": [g.get_state() for g in self.gens], "perm": None if self.perm is None else self.perm.cpu(),
+                "pos": self.pos}
+
+    def load_state_dict(self, sd):
+        for g, s in zip(self.gens, sd["gens"]):
+            g.set_state(s)
+        self.perm = None if sd["perm"] is None else sd["perm"].to(self.device)
+        self.pos = sd["pos"]
+
+
+def _schedule_dict(schedules) -> dict:
+    if isinstance(schedules, S.Schedule):
+        return {schedules.name: schedules}
+    if isinstance(schedules, Mapping):
+        out = {str(k): v for k, v in schedules.items()}
+    else:
+        items = list(schedules) if isinstance(schedules, (list, tuple)) else None
+        if items is None:
+            raise ValueError("schedules must be a Schedule, a dict name -> Schedule, or a list of Schedules")
+        out = {f"{i}:{s.name}" if isinstance(s, S.Schedule) else str(i): s for i, s in enumerate(items)}
+    if not out:
+        raise ValueError("schedules must hold at least one schedule")
+    for k, v in out.items():
+        S._schedule_arg(f"schedules[{k!r}]", v)
+    return out
+
+
+def _eval_steps(start: int, until: int, eval_every, eval_at) -> set:
+    steps = {until}
+    if eval_every is not None:
+        k = _int_at_least("eval_every", eval_every, 1)
+        steps |= {t for t in range(start, until + 1) if t % k == 0}
+    if eval_at is not None:
+        for i, t in enumerate(eval_at):
+            t = _int_at_least(f"eval_at[{i}]", t, 0)
+            if start <= t <= until:
+                steps.add(t)
+    return steps
+
+
+class _Config:
+    """The validated training configuration shared by Trainer and train_sequential."""
+
+    def __init__(self, data, schedules, seeds, *, hidden=(64,), activation="relu", optimizer="sgd",
+                 momentum=0.0, nesterov=False, betas=(0.9, 0.999), weight_decay=0.0, batch_size=64,
+                 clip_norm=None, reset_momentum=False, beta1=None, dtype=None, device=None,
+                 num_threads=1):
+        if not all(hasattr(data, a) for a in ("x_train", "y_train", "x_test", "y_test", "n_classes")):
+            raise ValueError("data must be an lrnotes.nets.data.Dataset (e.g. lrnotes.nets.data.digits())")
+        self.schedules = _schedule_dict(schedules)
+        self.seeds = [_int_at_least(f"seeds[{i}]", s, 0) for i, s in enumerate(seeds)]
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be a non-empty list of distinct integers >= 0, got {list(seeds)}")
+        hidden = [hidden] if isinstance(hidden, int) else list(hidden)
+        self.sizes = [int(data.x_train.shape[1])] + [_int_at_least(f"hidden[{i}]", h, 1)
+                                                      for i, h in enumerate(hidden)] + [int(data.n_classes)]
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+        self.activation = activation
+        self.batch_size = _int_at_least("batch_size", batch_size, 1)
+        self.clip_norm = None if clip_norm is None else _real("clip_norm", clip_norm, low=0.0, low_open=True)
+        self.reset_momentum = bool(reset_momentum)
+        self.dtype = torch.float32 if dtype is None else dtype
+        self.device = torch.device(default_device() if device is None else device)
+        self.num_threads = None if num_threads is None else _int_at_least("num_threads", num_threads, 1)
+        momentum = _real("momentum", momentum, low=0.0, high=1.0, high_open=True)
+        weight_decay = _real("weight_decay", weight_decay, low=0.0)
+        if callable(optimizer):
+            if momentum or nesterov or weight_decay or tuple(betas) != (0.9, 0.999):
+                raise ValueError("with an optimizer factory, set momentum, nesterov, betas and "
+                                 "weight_decay in the factory, not here")
+            self.make_optimizer = lambda params, lr: optimizer(params)  # noqa: E731 - the schedule sets lr
+            self.optimizer = getattr(optimizer, "__name__", "custom")
+            self.opt_config = {"factory": self.optimizer}
+        else:
+            if optimizer not in OPTIMIZERS:
+                raise ValueError(f"optimizer must be one of {OPTIMIZERS} or a function params -> "
+                                 f"torch.optim.Optimizer, got {optimizer!r}")
+            if nesterov and (optimizer != "sgd" or momentum == 0):
+                raise ValueError("nesterov=True needs optimizer='sgd' and momentum > 0")
+            if momentum and optimizer != "sgd":
+                raise ValueError("momentum is for optimizer='sgd'; Adam's first moment uses betas[0]")
+            b1 = _real("betas[0]", betas[0], low=0.0, high=1.0, high_open=True)
+            b2 = _real("betas[1]", betas[1], low=0.0, high=1.0, high_open=True)
+            self.optimizer = optimizer
+            self.opt_config = {"optimizer": optimizer, "momentum": momentum, "nesterov": bool(nesterov),
+                               "betas": (b1, b2), "weight_decay": weight_decay}
+
+            def make(params, lr):
+                if optimizer == "sgd":
+                    return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=bool(nesterov),
+                                           weight_decay=weight_decay)
+                if optimizer == "adam":
+                    return torch.optim.Adam(params, lr=lr, betas=(b1, b2), weight_decay=weight_decay)
+                return ScheduledAdam(params, lr=lr, betas=(b1, b2), weight_decay=weight_decay,
+                                     correction="exact")
+
+            self.make_optimizer = make
+        if beta1 is not None:
+            if not callable(beta1):
+                raise ValueError("beta1 must be None or a function of the step (e.g. a Schedule)")
+            if self.optimizer not in ("adam", "adam_exact"):
+                raise ValueError("beta1 (a schedule of Adam's beta1) needs optimizer 'adam' or 'adam_exact'")
+        self.beta1 = beta1
+        self.data = data.to(device=self.device, dtype=self.dtype)
+        self.n_train = int(self.data.y_train.shape[0])
+
+    def optimizer_for(self, params, schedule):
+        opt = self.make_optimizer(params, float(schedule(0)))
+        if not isinstance(opt, torch.optim.Optimizer):
+            raise ValueError("the optimizer factory must return a torch.optim.Optimizer")
+        return opt
+
+    def set_beta1(self, opt, t: int):
+        if self.beta1 is not None:
+            b = float(self.beta1(t))
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"beta1({t}) must be in [0, 1), got {b}")
+            for pg in opt.param_groups:
+                pg["betas"] = (b, pg["betas"][1])
+
+
+def _progress(iterable, total, progress, desc):
+    if progress is None:
+        progress = config.scale() == "full"
+    if not progress:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, leave=False)
+
+
+class Trainer:
+    r"""Batched training of ``len(seeds)`` MLPs per schedule, resumable.
+
+    Parameters
+    ----------
+    data : lrnotes.nets.data.Dataset
+    schedules : Schedule, dict name -> Schedule, or list of Schedules
+        One group of models per schedule; the schedule gives absolute learning rates.
+    seeds : sequence of distinct int >= 0
+        One model per seed in every group (initialisation and data order).
+    hidden : int or sequence of int >= 1
+        Hidden widths; the network is ``n_features -> hidden... -> n_classes``.
+    activation : "relu" or "tanh"
+    optimizer : "sgd", "adam", "adam_exact" (:class:`ScheduledAdam` with the exact
+        correction) or a function ``params -> torch.optim.Optimizer``
+    momentum, nesterov : SGD's (momentum in [0, 1))
+    betas : Adam's (each in [0, 1)); weight_decay : float >= 0
+    batch_size : int in [1, n_train]
+    clip_norm : float > 0 or None — per-model gradient-norm clipping
+    reset_momentum : bool — reset momentum at each warm restart (``S.to_torch``)
+    beta1 : Schedule or function of t, optional — Adam's β1 for update ``t``
+    dtype : torch dtype (default float32); device : default :func:`default_device`
+    num_threads : int >= 1 or None — torch CPU threads while training (default 1: the
+        fastest for these small networks, see ``_threads``); ``None`` keeps torch's setting
+    lr_factor : function, optional — per-model learning-rate factors computed in the loop.
+        Called at every update as ``lr_factor(trainer, t, x, y, losses)`` after the
+        backward pass (``x``, ``y``: the batch, ``(M, B, ...)``; ``losses``: the batch
+        losses, a ``(G, M)`` NumPy array), it returns ``None`` (no change) or an array
+        ``(G, M)`` of finite factors ``>= 0`` by which each model's gradient is multiplied
+        (after clipping).  For SGD without momentum or weight decay that multiplies
+        model ``(g, m)``'s learning rate; with momentum or Adam it scales the gradient
+        only.  Feedback rules (a loss-triggered decay, a curvature-scaled step) use it.
+        Batched training only (:class:`Trainer`, :func:`train`).
+
+    Attributes
+    ----------
+    step : int — updates done;  models : dict name -> BatchedMLP;
+    optimizers, schedulers : dicts name -> the torch objects.
+    """
+
+    def __init__(self, data, schedules, seeds, *, lr_factor=None, **kwargs):
+        if lr_factor is not None and not callable(lr_factor):
+            raise ValueError("lr_factor must be None or a function (trainer, t, x, y, losses) -> (G, M) factors")
+        self.lr_factor = lr_factor
+        self.cfg = _Config(data, schedules, seeds, **kwargs)
+        cfg = self.cfg
+        self.names = list(cfg.schedules)
+        self.models, self.optimizers, self.schedulers = {}, {}, {}
+        for name, sched in cfg.schedules.items():
+            model = BatchedMLP(cfg.sizes, cfg.seeds, activation=cfg.activation, dtype=cfg.dtype,
+                               device=cfg.device)
+            opt = cfg.optimizer_for(model.parameters(), sched)
+            self.models[name], self.optimizers[name] = model, opt
+            self.schedulers[name] = S.to_torch(opt, sched, reset_momentum=cfg.reset_momentum)
+        self.sampler = _Sampler(cfg.seeds, cfg.n_train, cfg.batch_size, cfg.device)
+        self.step = 0
+        G, M = len(self.names), len(cfg.seeds)
+        self._hist = {"lr": np.zeros((G, 0)), "loss": np.zeros((G, M, 0)), "grad_norm": np.zeros((G, M, 0)),
+                      "eval_steps": np.zeros(0, dtype=int)}
+        for k in ("train_loss", "train_acc", "test_loss", "test_acc"):
+            self._hist[k] = np.zeros((G, M, 0))
+        self.seconds = 0.0
+
+    @property
+    def schedules(self) -> dict:
+        return dict(self.cfg.schedules)
+
+    # ------------------------------------------------------------------ evaluation
+    @torch.no_grad()
+    def evaluate(self) -> dict:
+        """Full-set train and test loss and accuracy of every model now: arrays ``(G, M)``."""
+        with _threads(self.cfg.num_threads, self.cfg.device):
+            return self._evaluate()
+
+    def _evaluate(self) -> dict:
+        d = self.cfg.data
+        out = {k: [] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
+        for name in self.names:
+            model = self.models[name]
+            for split, x, y in (("train", d.x_train, d.y_train), ("test", d.x_test, d.y_test)):
+                logits = model(x)
+                M, B = logits.shape[:2]
+                ce = F.cross_entropy(logits.reshape(M * B, -1), y.repeat(M), reduction="none")
+                out[f"{split}_loss"].append(ce.reshape(M, B).mean(1).double().cpu().numpy())
+                out[f"{split}_acc"].append((logits.argmax(-1) == y).double().mean(1).cpu().numpy())
+        return {k: np.stack(v) for k, v in out.items()}
+
+    def _record_eval(self, t: int):
+        if t in set(self._hist["eval_steps"].tolist()):
+            return
+        ev = self.evaluate()
+        self._hist["eval_steps"] = np.append(self._hist["eval_steps"], t)
+        for k, v in ev.items():
+            self._hist[k] = np.concatenate([self._hist[k], v[..., None]], axis=-1)
+
+    # ------------------------------------------------------------------ training
+    def run(self, until: int, *, eval_every: int | None = None, eval_at: Sequence[int] | None = None,
+            progress: bool | None = None) -> TrainResult:
+        """Train from the current ``step`` up to ``until`` updates; return the whole history.
+
+        Evaluates (full train and test sets) at multiples of ``eval_every``, at the steps in
+        ``eval_at``, and always at ``until``.  ``progress`` shows a ``tqdm.auto`` bar
+        (default: only when ``lrnotes.scale() == "full"``).
+        """
+        until = _int_at_least("until", until, self.step)
+        evals = _eval_steps(self.step, until, eval_every, eval_at)
+        cfg, names = self.cfg, self.names
+        G, M, n = len(names), len(cfg.seeds), until - self.step
+        losses = torch.zeros((n, G, M), dtype=torch.float64, device=cfg.device)
+        norms = torch.zeros((n, G, M), dtype=torch.float64, device=cfg.device)
+        lrs = np.zeros((G, n))
+        models = [self.models[k] for k in names]
+        opts = [self.optimizers[k] for k in names]
+        scheds = [self.schedulers[k] for k in names]
+        params = [list(m.parameters()) for m in models]
+        start = self.step
+        t0 = time.perf_counter()
+        with _threads(cfg.num_threads, cfg.device):
+            self._loop(start, n, evals, progress, models, opts, scheds, params, losses, norms, lrs)
+        self.seconds += time.perf_counter() - t0
+        self.step = until
+        if until in evals:
+            self._record_eval(until)
+        h = self._hist
+        h["lr"] = np.concatenate([h["lr"], lrs], axis=-1)
+        h["loss"] = np.concatenate([h["loss"], losses.permute(1, 2, 0).cpu().numpy()], axis=-1)
+        h["grad_norm"] = np.concatenate([h["grad_norm"], norms.permute(1, 2, 0).cpu().numpy()], axis=-1)
+        return self.result()
+
+    def _loop(self, start, n, evals, progress, models, opts, scheds, params, losses, norms, lrs):
+        cfg, G, M = self.cfg, len(models), len(self.cfg.seeds)
+        x_all, y_all = cfg.data.x_train, cfg.data.y_train
+        for i in _progress(range(n), n, progress, "training"):
+            t = start + i
+            if t in evals:
+                self._record_eval(t)
+            idx = self.sampler.next()
+            x, y = x_all[idx], y_all[idx]
+            for opt in opts:
+                opt.zero_grad()
+            per_model = stacked_losses(models, x, y)          # (G, M)
+            per_model.sum().backward()
+            # per-model gradient norms of every group at once: (G*M, n_params) -> (G, M)
+            flat = torch.cat([torch.cat([p.grad.reshape(M, -1) for p in ps], dim=1) for ps in params])
+            norm = torch.linalg.vector_norm(flat, dim=1).reshape(G, M)
+            if cfg.clip_norm is not None:
+                coef = torch.clamp(cfg.clip_norm / (norm + 1e-6), max=1.0)
+                for g, ps in enumerate(params):
+                    for p in ps:
+                        p.grad.mul_(coef[g].reshape((M,) + (1,) * (p.dim() - 1)))
+            if self.lr_factor is not None:
+                self._apply_lr_factor(t, x, y, per_model, params, G, M)
+            for g, (opt, sched) in enumerate(zip(opts, scheds)):
+                cfg.set_beta1(opt, t)
+                lrs[g, i] = opt.param_groups[0]["lr"]
+                opt.step()
+                sched.step()
+            norms[i] = norm
+            losses[i] = per_model.detach()
+            self.step = t + 1
+
+    def _apply_lr_factor(self, t, x, y, per_model, params, G, M):
+        out = self.lr_factor(self, t, x, y, per_model.detach().cpu().numpy())
+        if out is None:
+            return
+        f = np.asarray(out, dtype=float)
+        if f.shape != (G, M) or not np.all(np.isfinite(f)) or np.any(f < 0):
+            raise ValueError(f"lr_factor must return None or a ({G}, {M}) array of finite factors >= 0, "
+                             f"got {np.asarray(out).shape if f.shape != (G, M) else 'a negative or non-finite value'}")
+        coef = torch.as_tensor(f, dtype=params[0][0].dtype, device=params[0][0].device)
+        for g, ps in enumerate(params):
+            for p in ps:
+                p.grad.mul_(coef[g].reshape((M,) + (1,) * (p.dim() - 1)))
+
+    def result(self) -> TrainResult:
+        """The history so far (all steps since step 0, across checkpoints)."""
+        h = self._hist
+        order = np.argsort(h["eval_steps"], kind="stable")
+        ev = {k: h[k][..., order] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
+        return TrainResult(names=list(self.names), seeds=list(self.cfg.seeds), lr=h["lr"].copy(),
+                           loss=h["loss"].copy(), grad_norm=h["grad_norm"].copy(),
+                           eval_steps=h["eval_steps"][order].copy(), seconds=self.seconds, **ev)
+
+    # ------------------------------------------------------------------ checkpoints
+    def _config_key(self) -> dict:
+        c = self.cfg
+        return {"sizes": list(c.sizes), "seeds": list(c.seeds), "activation": c.activation,
+                "batch_size": c.batch_size, "opt": {k: (list(v) if isinstance(v, tuple) else v)
+                                                    for k, v in c.opt_config.items()}}
+
+    def state_dict(self) -> dict:
+        """A snapshot (deep copy) of everything needed to resume: models, optimizers,
+        schedulers, data order, history.  Training on afterwards does not change it."""
+        hist = [{k: torch.as_tensor(np.ascontiguousarray(v[g])) for k, v in self._hist.items() if k != "eval_steps"}
+                for g in range(len(self.names))]
+        return copy.deepcopy({
+            "format": "lrnotes.nets.train.Trainer/1",
+            "config": self._config_key(),
+            "step": self.step,
+            "seconds": self.seconds,
+            "names": list(self.names),
+            "groups": [{"model": self.models[k].state_dict(), "optimizer": self.optimizers[k].state_dict(),
+                        "scheduler": self.schedulers[k].state_dict(), "history": hist[g]}
+                       for g, k in enumerate(self.names)],
+            "eval_steps": torch.as_tensor(self._hist["eval_steps"]),
+            "sampler": self.sampler.state_dict(),
+        })
+
+    def load_state_dict(self, state: dict, *, groups: Sequence[int] | None = None) -> "Trainer":
+        """Resume from :meth:`state_dict`, possibly with new schedules (a new budget).
+
+        This trainer's configuration (sizes, seeds, batch size, optimizer) must match the
+        checkpoint's; its schedules may differ.  Group ``i`` of this trainer continues the
+        checkpoint's group ``groups[i]`` (default ``i``; e.g. ``[0, 0, 0]`` branches one
+        run into three schedules).  The next update uses *this* trainer's schedule at the
+        checkpoint's step, so a new schedule takes effect at once.
+        """
+        if not isinstance(state, dict) or state.get("format") != "lrnotes.nets.train.Trainer/1":
+            raise ValueError("state must come from Trainer.state_dict() (or Trainer.save)")
+        if state["config"] != self._config_key():
+            raise ValueError(f"the checkpoint's configuration {state['config']} differs from this "
+                             f"trainer's {self._config_key()}")
+        n_ckpt = len(state["groups"])
+        groups = list(range(len(self.names))) if groups is None else list(groups)
+        if len(groups) != len(self.names) or not all(
+                isinstance(g, int) and not isinstance(g, bool) and 0 <= g < n_ckpt for g in groups):
+            raise ValueError(f"groups must list, for each of this trainer's {len(self.names)} schedules, "
+                             f"a checkpoint group in [0, {n_ckpt}), got {groups}")
+        for name, g in zip(self.names, groups):
+            src = state["groups"][g]
+            self.models[name].load_state_dict(src["model"])
+            # a copy each: torch would share the state tensors between groups branched from one
+            self.optimizers[name].load_state_dict(copy.deepcopy(src["optimizer"]))
+            sched = self.schedulers[name]
+            sched.load_state_dict(src["scheduler"])
+            sched.reset_momentum, sched.relative = self.cfg.reset_momentum, False
+            sched.momentum_resets = list(sched.momentum_resets)
+            lrs = sched.get_lr()                       # this trainer's schedule at the resumed step
+            for pg, lr in zip(self.optimizers[name].param_groups, lrs):
+                pg["lr"] = lr
+            sched._last_lr = list(lrs)
+        self.sampler.load_state_dict(state["sampler"])
+        self.step = int(state["step"])
+        self.seconds = float(state["seconds"])
+        self._hist = {k: np.stack([state["groups"][g]["history"][k].numpy() for g in groups])
+                      for k in state["groups"][0]["history"]}
+        self._hist["eval_steps"] = state["eval_steps"].numpy().astype(int)
+        return self
+
+    def save(self, path) -> None:
+        """Write :meth:`state_dict` to ``path`` with ``torch.save``."""
+        torch.save(self.state_dict(), path)
+
+    def load(self, path, *, groups: Sequence[int] | None = None) -> "Trainer":
+        """Read a checkpoint written by :meth:`save` (``weights_only``) and resume from it."""
+        return self.load_state_dict(torch.load(path, map_location=self.cfg.device, weights_only=True),
+                                    groups=groups)
+
+
+def train(data, schedules, seeds, steps: int, *, eval_every: int | None = None,
+          eval_at: Sequence[int] | None = None, progress: bool | None = None, **kwargs) -> TrainResult:
+    """Batched training in one call: ``Trainer(data, schedules, seeds, **kwargs).run(steps, ...)``."""
+    return Trainer(data, schedules, seeds, **kwargs).run(steps, eval_every=eval_every, eval_at=eval_at,
+                                                         progress=progress)
+
+
+def train_sequential(data, schedules, seeds, steps: int, *, eval_every: int | None = None,
+                     eval_at: Sequence[int] | None = None, progress: bool | None = None,
+                     **kwargs) -> TrainResult:
+    """The same training as :func:`train`, one ``nn.Sequential`` model after another.
+
+    Each model is :func:`lrnotes.nets.models.mlp` with its seed, its own optimizer and
+    ``S.to_torch`` scheduler, its own data order, and ``torch.nn.utils.clip_grad_norm_``.
+    Same arguments and result as :func:`train`; it exists to check the batched loop and
+    to measure what batching buys.
+    """
+    if "lr_factor" in kwargs:
+        raise ValueError("lr_factor is for batched training (Trainer, train), not train_sequential")
+    cfg = _Config(data, schedules, seeds, **kwargs)
+    steps = _int_at_least("steps", steps, 0)
+    with _threads(cfg.num_threads, cfg.device):
+        return _sequential(cfg, steps, eval_every, eval_at, progress)
+
+
+def _sequential(cfg, steps, eval_every, eval_at, progress) -> TrainResult:
+    evals = sorted(_eval_steps(0, steps, eval_every, eval_at))
+    G, M, E = len(cfg.schedules), len(cfg.seeds), len(evals)
+    lr = np.zeros((G, steps))
+    loss, gnorm = np.zeros((G, M, steps)), np.zeros((G, M, steps))
+    ev = {k: np.zeros((G, M, E)) for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
+    d = cfg.data
+    t0 = time.perf_counter()
+    jobs = [(g, name, sched, m, seed) for g, (name, sched) in enumerate(cfg.schedules.items())
+            for m, seed in enumerate(cfg.seeds)]
+    for g, name, sched, m, seed in _progress(jobs, len(jobs), progress, "models"):
+        net = mlp(cfg.sizes, seed, activation=cfg.activation, dtype=cfg.dtype, device=cfg.device)
+        opt = cfg.optimizer_for(net.parameters(), sched)
+        scheduler = S.to_torch(opt, sched, reset_momentum=cfg.reset_momentum)
+        sampler = _Sampler([seed], cfg.n_train, cfg.batch_size, cfg.device)
+        params = list(net.parameters())
+        losses = torch.zeros(steps, dtype=torch.float64)
+        norms = torch.zeros(steps, dtype=torch.float64)
+        j = 0
+        for t in range(steps + 1):
+            if j < E and evals[j] == t:
+                with torch.no_grad():
+                    for split, x, y in (("train", d.x_train, d.y_train), ("test", d.x_test, d.y_test)):
+                        out = net(x)
+                        ev[f"{split}_loss"][g, m, j] = float(F.cross_entropy(out, y))
+                        ev[f"{split}_acc"][g, m, j] = float((out.argmax(-1) == y).double().mean())
+                j += 1
+            if t == steps:
+                break
+            idx = sampler.next()[0]
+            opt.zero_grad()
+            batch_loss = F.cross_entropy(net(d.x_train[idx]), d.y_train[idx])
+            batch_loss.backward()
+            max_norm = math.inf if cfg.clip_norm is None else cfg.clip_norm
+            norms[t] = torch.nn.utils.clip_grad_norm_(params, max_norm)
+            cfg.set_beta1(opt, t)
+            if m == 0:
+                lr[g, t] = opt.param_groups[0]["lr"]
+            opt.step()
+            scheduler.step()
+            losses[t] = batch_loss.detach()
+        loss[g, m], gnorm[g, m] = losses.numpy(), norms.numpy()
+    return TrainResult(names=list(cfg.schedules), seeds=list(cfg.seeds), lr=lr, loss=loss, grad_norm=gnorm,
+                       eval_steps=np.array(evals, dtype=int), seconds=time.perf_counter() - t0, **ev)

@@ -1,0 +1,1 @@
+"""Simulation of toy landscapes: objectives, vectorised SGD over many seeds, exact moments, stability, sharpness and curvature."""
