@@ -157,3 +157,23 @@ def test_updates_per_epoch_gives_fractional_epochs_and_resumes():
         S.to_torch(opt2, sched_e, updates_per_epoch=0)
     with pytest.raises(ValueError, match="updates_per_epoch"):
         S.to_torch(torch.optim.SGD([w], lr=1.0), sched_e, updates_per_epoch=2).load_state_dict(sd)
+
+
+def test_plateau_factors_resume_and_loading_is_no_cut():
+    w = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([w], lr=1.0)
+    sched = S.to_torch(opt, S.constant(1.0))
+    opt.step()
+    sched.step()
+    opt.param_groups[0]["lr"] *= 0.5                 # a plateau cut
+    opt.step()
+    sched.step()
+    assert sched.plateau_factors == [0.5]
+    sd = sched.state_dict()
+    opt2 = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.01)   # lower lr: not a cut
+    sched2 = S.to_torch(opt2, S.constant(0.01))
+    sched2.load_state_dict(sd)
+    opt2.step()
+    sched2.step()
+    assert sched2.plateau_factors == [0.5]
+    assert opt2.param_groups[0]["lr"] == pytest.approx(0.005)

@@ -47,8 +47,11 @@ class _ScheduleLRMixin:
     (``is_restart``); those ``t`` are listed in ``momentum_resets``.
 
     A ``torch.optim.lr_scheduler.ReduceLROnPlateau`` on the same optimizer composes: its
-    cuts are kept as a per-group factor (the ratio of the group's ``lr`` before this
-    step to the ``lr`` this scheduler set last), which multiplies the schedule from then on.
+    cuts are kept as a per-group factor (``plateau_factors``: the product of the ratios
+    of a group's ``lr`` found at a step to the ``lr`` this scheduler set at the step
+    before, whenever it is lower), which multiplies the schedule from then on and is part
+    of ``state_dict``.  Right after ``load_state_dict`` no cut is read (the optimizer's
+    ``lr`` may come from a checkpoint); the next steps read them again.
     """
 
     _FLAGS = ("relative", "reset_momentum", "updates_per_epoch")
@@ -95,12 +98,13 @@ class _ScheduleLRMixin:
     _get_closed_form_lr = get_lr
 
     def step(self):
-        last = getattr(self, "_last_lr", None)
+        last = getattr(self, "_lr_set", None)
         if last is not None:  # a ReduceLROnPlateau (or anything) cut the lr since our last step
             for i, (g, mine) in enumerate(zip(self.optimizer.param_groups, last)):
                 if mine > 0 and g["lr"] < mine * (1 - 1e-12):
                     self.plateau_factors[i] *= g["lr"] / mine
         super().step()
+        self._lr_set = [g["lr"] for g in self.optimizer.param_groups]
         t = self.last_epoch
         if self.reset_momentum and t > 0 and any(
                 self._restart_at(s, t) for s in self.schedules):
@@ -116,7 +120,7 @@ class _ScheduleLRMixin:
     def state_dict(self):
         """The scheduler's state, without the optimizer and the schedules (pure code);
         lists are copies."""
-        skip = ("optimizer", "schedule", "schedules")
+        skip = ("optimizer", "schedule", "schedules", "_lr_set")
         return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items() if k not in skip}
 
     def load_state_dict(self, state_dict):
@@ -127,8 +131,10 @@ class _ScheduleLRMixin:
         if self.updates_per_epoch != state.get("updates_per_epoch", 1):
             raise ValueError(f"updates_per_epoch: the checkpoint counts {state.get('updates_per_epoch', 1)} "
                              f"updates per epoch, this scheduler {self.updates_per_epoch}")
+        state.pop("_lr_set", None)
         super().load_state_dict(state)
         self.__dict__.update(flags)
+        self._lr_set = None   # the optimizer's lr may come from elsewhere: no cut is read before the next step
         if len(getattr(self, "plateau_factors", [])) != len(self.optimizer.param_groups):
             self.plateau_factors = [1.0] * len(self.optimizer.param_groups)
 
