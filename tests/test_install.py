@@ -1,7 +1,8 @@
-"""A plain install, as Colab's setup cell makes it: the wheel, no ``-e``, no constraints
-file, in a fresh virtual environment; then the errata notebook, one notebook of every
-chapter and one exercise notebook (the reader's copies, from notebooks/) run from a
-folder outside the repository."""
+"""Plain installs of the wheel (no ``-e``, no constraints file) in fresh virtual
+environments: the core install (numpy only; ``lrnotes.schedules`` works, ``to_torch``
+says how to get torch), and the ``notebooks`` extra as Colab's setup cell makes it, which
+runs the errata notebook, one notebook of every chapter and one exercise notebook (the
+reader's copies, from notebooks/) from a folder outside the repository."""
 
 from __future__ import annotations
 
@@ -70,17 +71,56 @@ def test_the_wheel_ships_every_file_the_package_reads(tmp_path):
     assert not missing, f"the wheel leaves out {missing} (pyproject.toml package-data)"
 
 
-def test_a_plain_install_runs_the_notebooks_outside_the_repository(tmp_path):
-    wheel = _wheel(tmp_path)
+CORE = """
+import sys, importlib.metadata as md
+import lrnotes.schedules as S
+deps = md.requires("lrnotes") or []
+core = [r for r in deps if "extra ==" not in r]
+print("core:", core)
+assert [r.split(">")[0].split("=")[0].strip() for r in core] == ["numpy"], core
+for mod in ("torch", "scipy", "matplotlib", "sympy", "sklearn", "yaml"):
+    try:
+        __import__(mod)
+    except ImportError:
+        pass
+    else:
+        raise AssertionError(mod + " is installed by the core install")
+s = S.cosine(10, 0.1)
+assert abs(float(s(0)) - 0.1) < 1e-12 and abs(float(s(10))) < 1e-12
+try:
+    S.to_torch(object(), s)
+except ImportError as exc:
+    assert "pip install torch" in str(exc), exc
+    print("to_torch:", exc)
+else:
+    raise AssertionError("to_torch without torch raised nothing")
+print("core ok")
+"""
+
+
+def _venv(tmp_path):
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)])
-    py = str(venv / "bin" / "python")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_CONSTRAINT", "VIRTUAL_ENV", "PYTHON"))}
+    return venv, str(venv / "bin" / "python"), env
+
+
+def test_the_core_install_is_numpy_only_and_schedules_work(tmp_path):
+    wheel = _wheel(tmp_path)
+    venv, py, env = _venv(tmp_path)
+    _run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)], env=env)
+    out = _run([py, "-c", CORE], cwd=tmp_path, env=env).stdout
+    assert "core ok" in out, out
+
+
+def test_the_notebooks_extra_runs_the_notebooks_outside_the_repository(tmp_path):
+    wheel = _wheel(tmp_path)
+    venv, py, env = _venv(tmp_path)
     pip = [py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     # Colab brings its own torch; here that is the tested CPU build (a loose pin could
-    # pull a multi-GB CUDA build). Everything else comes from lrnotes's own requirements.
+    # pull a multi-GB CUDA build). Everything else comes from lrnotes's `notebooks` extra.
     _run(pip + ["torch==2.13.0"], env=env)
-    _run(pip + [str(wheel), "nbclient", "ipykernel"], env=env)
+    _run(pip + [f"lrnotes[notebooks] @ {wheel.as_uri()}", "nbclient", "ipykernel"], env=env)
     _run([py, "-m", "ipykernel", "install", "--prefix", str(venv), "--name", "python3"], env=env)
     work = tmp_path / "somewhere-else"
     for rel in NOTEBOOKS:

@@ -60,8 +60,18 @@ def test_constraints_pin_the_tested_stack():
 
 
 def test_lrnotes_torch_requirement_stays_loose():
-    torch_req = next(r for r in _pyproject()["dependencies"] if _name(r) == "torch")
+    torch_req = next(r for r in _pyproject()["optional-dependencies"]["notebooks"] if _name(r) == "torch")
     assert "==" not in torch_req and "<" not in torch_req, torch_req
+
+
+def test_the_core_install_is_numpy_only_and_the_extras_bring_the_rest():
+    project = _pyproject()
+    assert [_name(r) for r in project["dependencies"]] == ["numpy"]
+    extras = project["optional-dependencies"]
+    assert {_name(r) for r in extras["notebooks"]} == {
+        "torch", "scipy", "matplotlib", "sympy", "scikit-learn", "schedulefree", "tqdm", "pyyaml"}
+    for name in ("book", "test"):
+        assert "lrnotes[notebooks]" in extras[name], name
 
 
 def test_ci_runs_the_readme_test_command():

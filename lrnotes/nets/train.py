@@ -37,7 +37,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import hashlib
 import math
+import os
+import tempfile
 import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -544,10 +547,24 @@ class Trainer:
 
     # ------------------------------------------------------------------ checkpoints
     def _config_key(self) -> dict:
+        """What a checkpoint must share with this trainer: architecture, seeds, batch size,
+        dtype, ``clip_norm``, the data (a digest of the split, standardised tensors) and the
+        optimizer (its class and hyperparameters, the ``lr`` aside)."""
         c = self.cfg
+        if not hasattr(self, "_data_digest"):
+            h = hashlib.sha256()
+            for k in ("x_train", "y_train", "x_test", "y_test"):
+                h.update(np.ascontiguousarray(getattr(c.data, k).detach().cpu().numpy()).tobytes())
+            self._data_digest = h.hexdigest()[:16]
+        opt = self.optimizers[self.names[0]]
+        hyper = {k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(opt.defaults.items())
+                 if k not in ("lr", "initial_lr") and (v is None or isinstance(v, (bool, int, float, str, tuple)))}
         return {"sizes": list(c.sizes), "seeds": list(c.seeds), "activation": c.activation,
-                "batch_size": c.batch_size, "opt": {k: (list(v) if isinstance(v, tuple) else v)
-                                                    for k, v in c.opt_config.items()}}
+                "batch_size": c.batch_size, "dtype": str(c.dtype), "clip_norm": c.clip_norm,
+                "data": {"n_train": c.n_train, "n_test": int(c.data.y_test.shape[0]), "digest": self._data_digest},
+                "opt": {k: (list(v) if isinstance(v, tuple) else v) for k, v in c.opt_config.items()},
+                "optimizer_class": f"{type(opt).__module__}.{type(opt).__qualname__}",
+                "optimizer_hyper": hyper}
 
     def state_dict(self) -> dict:
         """A snapshot (deep copy) of everything needed to resume: models, optimizers,
@@ -578,9 +595,13 @@ class Trainer:
         """
         if not isinstance(state, dict) or state.get("format") != "lrnotes.nets.train.Trainer/1":
             raise ValueError("state must come from Trainer.state_dict() (or Trainer.save)")
-        if state["config"] != self._config_key():
-            raise ValueError(f"the checkpoint's configuration {state['config']} differs from this "
-                             f"trainer's {self._config_key()}")
+        mine = self._config_key()
+        if state["config"] != mine:
+            theirs = state["config"]
+            diff = {k: (theirs.get(k), mine.get(k)) for k in sorted(set(theirs) | set(mine))
+                    if theirs.get(k) != mine.get(k)}
+            raise ValueError(f"the checkpoint's configuration ({', '.join(diff)}) differs from this trainer's: "
+                             + "; ".join(f"{k}: checkpoint {a!r}, trainer {b!r}" for k, (a, b) in diff.items()))
         n_ckpt = len(state["groups"])
         groups = list(range(len(self.names))) if groups is None else list(groups)
         if len(groups) != len(self.names) or not all(
@@ -594,8 +615,6 @@ class Trainer:
             self.optimizers[name].load_state_dict(copy.deepcopy(src["optimizer"]))
             sched = self.schedulers[name]
             sched.load_state_dict(src["scheduler"])
-            sched.reset_momentum, sched.relative = self.cfg.reset_momentum, False
-            sched.momentum_resets = list(sched.momentum_resets)
             lrs = sched.get_lr()                       # this trainer's schedule at the resumed step
             for pg, lr in zip(self.optimizers[name].param_groups, lrs):
                 pg["lr"] = lr
@@ -609,13 +628,36 @@ class Trainer:
         return self
 
     def save(self, path) -> None:
-        """Write :meth:`state_dict` to ``path`` with ``torch.save``."""
-        torch.save(self.state_dict(), path)
+        """Write :meth:`state_dict` to ``path`` with ``torch.save``, atomically: to a temporary
+        file in the same folder, then renamed over ``path``; a failed write leaves the
+        previous checkpoint intact."""
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save(self.state_dict(), f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
 
     def load(self, path, *, groups: Sequence[int] | None = None) -> "Trainer":
-        """Read a checkpoint written by :meth:`save` (``weights_only``) and resume from it."""
-        return self.load_state_dict(torch.load(path, map_location=self.cfg.device, weights_only=True),
-                                    groups=groups)
+        """Read a checkpoint written by :meth:`save` (``weights_only``) and resume from it.
+        A missing, truncated or corrupt file raises ``ValueError`` naming the file."""
+        try:
+            state = torch.load(path, map_location=self.cfg.device, weights_only=True)
+        except FileNotFoundError:
+            raise
+        except Exception as exc:  # EOFError, RuntimeError (zip), pickle errors, OSError
+            raise ValueError(f"checkpoint {os.fspath(path)!r} is truncated or corrupt, not a "
+                             f"Trainer.save file ({type(exc).__name__}: {exc})") from exc
+        return self.load_state_dict(state, groups=groups)
 
 
 def train(data, schedules, seeds, steps: int, *, eval_every: int | None = None,
