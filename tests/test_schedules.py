@@ -507,3 +507,83 @@ def test_restart_values_after_many_short_cycles(period, mult, decay, mode):
     """Hypothesis found these: hundreds of cycles of growing length.  Each listed restart
     still has its cycle's value to within 1e-12 of the peak (float round-off only)."""
     test_every_listed_restart_has_its_cycles_peak.hypothesis.inner_test(period, mult, decay, mode, None)
+
+
+# ------------------------------------------- restarts derived from the curve's clock
+def _jumps(sched, upto):
+    """Steps 0 < t < upto where the curve jumps up (within a cycle these curves never rise)."""
+    lr = sched(np.arange(upto))
+    return [int(x) for x in np.flatnonzero(lr[1:] > lr[:-1] + 1e-9) + 1]
+
+
+def test_cooldown_keeps_restarts_the_curve_makes():
+    sched = S.cooldown(S.sgdr(20), 40, 100)  # cooldown from 60: the restart at 80 stays
+    assert list(sched.restart_steps(101)) == [20, 40, 60, 80] == _jumps(sched, 101)
+    assert sched.is_restart(80) and not sched.is_restart(100)
+
+
+def test_retarget_of_non_integer_cycle_starts_lists_the_jump():
+    inner = S.sgdr(Fraction(33, 2), cycles=4)  # starts 16.5, 33, 49.5: restarts 17, 33, 50
+    new = S.retarget(inner, at=5, total=97)
+    assert list(new.restart_steps(98)) == _jumps(new, 98)
+    assert all(new.is_restart(r) for r in new.restart_steps(98))
+
+
+@st.composite
+def _sgdr_compositions(draw):
+    period = draw(st.one_of(st.integers(16, 40), st.fractions(16, 40, max_denominator=7),
+                            st.floats(16, 40).map(lambda x: round(x, 2))))
+    mult = draw(st.sampled_from([1, 1.1, 1.5, 2, Fraction(4, 3)]))
+    sched = S.sgdr(period, mult, cycles=draw(st.integers(2, 5)))
+    for _ in range(draw(st.integers(1, 3))):
+        T = sched.total
+        kind = draw(st.sampled_from(["retarget", "cooldown", "shift"]))
+        if kind == "retarget":
+            a = draw(st.integers(0, T - 1))
+            sched = S.retarget(sched, a, draw(st.integers(a + max(1, -(-(T - a) // 2)), a + 2 * (T - a))))
+        elif kind == "cooldown":
+            sched = S.cooldown(sched, draw(st.integers(1, T)), shape=draw(st.sampled_from(S.COOLDOWNS)))
+        else:
+            sched = S.shift(sched, draw(st.integers(0, min(T - 1, 15))))
+    return sched
+
+
+@settings(max_examples=150, deadline=None)
+@given(_sgdr_compositions())
+def test_restart_list_matches_the_curve(sched):
+    upto = sched.total + 5
+    listed = [int(x) for x in sched.restart_steps(upto)]
+    assert listed == _jumps(sched, upto), sched
+    assert [t for t in range(upto) if sched.is_restart(t)] == listed
+
+
+def test_sequence_absolute_clock_restarts_where_the_piece_does():
+    seq = S.sequence([S.constant(0.5), S.sgdr(10)], [20], clock="absolute")
+    assert list(seq.restart_steps(45)) == [20, 30, 40]
+    seq = S.sequence([S.constant(0.5), S.sgdr(10)], [25], clock="absolute")
+    assert list(seq.restart_steps(45)) == [30, 40]
+    seq = S.sequence([S.sgdr(10), S.sgdr(10)], [25])  # relative: its clock starts at 0
+    assert list(seq.restart_steps(50)) == [10, 20, 35, 45]
+
+
+def test_plain_restart_callable_still_accepted():
+    s = S.Schedule(lambda t: np.ones_like(t), name="x", restarts=lambda upto: np.arange(7, upto, 7))
+    assert list(s.restart_steps(30)) == [7, 14, 21, 28] and s.is_restart(14) and not s.is_restart(15)
+    assert list(S.shift(s, 3).restart_steps(30)) == [4, 11, 18, 25]
+
+
+def test_is_restart_cost_does_not_grow_with_the_step():
+    import time
+
+    scheds = [S.sgdr(10), S.sgdr(10, 2), S.cooldown(S.sgdr(10, 1.5), 10**6, 10**8),
+              S.retarget(S.sgdr(7, cycles=10**6), 5, 10**7)]
+    for sched in scheds:
+        sched.is_restart(10**6)  # builds any cycle table once
+    start = time.perf_counter()
+    for sched in scheds:
+        for t in range(10**7 - 50, 10**7):
+            sched.is_restart(t)
+    per_call = (time.perf_counter() - start) / 200
+    assert per_call < 0.005  # before: 3 s a call for sgdr(10) at t = 10**7
+    assert S.sgdr(10).is_restart(10**7) and not S.sgdr(10).is_restart(10**7 + 1)
+    assert S.sgdr(10, 2).is_restart(10 * (2**20 - 1))

@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from ._checks import COOLDOWNS, WARMUPS, _choice, _int_at_least, _lr, _real, _schedule_arg
-from ._core import Schedule, _cool, _warm
+from ._core import Schedule, _cool, _warm, cycle_key
 
 
 def warmup(inner: Schedule, steps: int, start: float = 0.0, shape: str = "linear") -> Schedule:
@@ -52,7 +52,7 @@ def warmup(inner: Schedule, steps: int, start: float = 0.0, shape: str = "linear
         name="warmup",
         params={"inner": inner, "steps": W, "start": s, "shape": shape},
         total=inner.total,
-        restarts=inner._restarts,
+        cycle=inner._cycle,
     )
 
 
@@ -83,15 +83,15 @@ def warmup_then(inner: Schedule, steps: int, start: float = 0.0, shape: str = "l
         out[~up] = inner(t[~up] - W)
         return out
 
-    def restarts(upto):
-        return inner.restart_steps(max(upto - W, 0)) + W
+    def cycle(t):  # the warmup reads inner(0)
+        return cycle_key(inner._cycle, np.maximum(t - W, 0.0))
 
     return Schedule(
         fn,
         name="warmup_then",
         params={"inner": inner, "steps": W, "start": s, "shape": shape},
         total=None if inner.total is None else W + inner.total,
-        restarts=restarts if inner._restarts is not None else None,
+        cycle=cycle if inner._cycle is not None else None,
     )
 
 
@@ -144,15 +144,15 @@ def cooldown(inner: Schedule, steps: int, total: int | None = None, shape: str =
         out[late] = lo + (out[late] - lo) * _cool(shape, p)
         return out
 
-    def restarts(upto):
-        return inner.restart_steps(min(upto, tc + 1))
+    def cycle(t):  # the factor c(p) > 0 until T keeps inner's jumps; from T on the floor
+        return cycle_key(inner._cycle, np.where(t >= T, float(T - 1), t))
 
     return Schedule(
         fn,
         name="cooldown",
         params={"inner": inner, "steps": D, "total": T, "shape": shape, "floor": lo},
         total=T,
-        restarts=restarts if inner._restarts is not None else None,
+        cycle=cycle if inner._cycle is not None else None,
     )
 
 
@@ -168,15 +168,12 @@ def shift(inner: Schedule, steps: int) -> Schedule:
     if inner.total is not None and k >= inner.total:
         raise ValueError(f"steps must be shorter than the budget: steps={k} >= total={inner.total}")
 
-    def restarts(upto):
-        return inner.restart_steps(upto + k) - k
-
     return Schedule(
         lambda t: inner(t + k),
         name="shift",
         params={"inner": inner, "steps": k},
         total=None if inner.total is None else inner.total - k,
-        restarts=restarts if inner._restarts is not None else None,
+        cycle=None if inner._cycle is None else (lambda t: cycle_key(inner._cycle, t + k)),
     )
 
 
@@ -189,7 +186,7 @@ def floor(inner: Schedule, minimum: float) -> Schedule:
         name="floor",
         params={"inner": inner, "minimum": lo},
         total=inner.total,
-        restarts=inner._restarts,
+        cycle=inner._cycle,
     )
 
 
@@ -206,7 +203,7 @@ def inv_t(inner: Schedule, t0: float = 1.0) -> Schedule:
         name="inv_t",
         params={"inner": inner, "t0": t0},
         total=inner.total,
-        restarts=inner._restarts,
+        cycle=inner._cycle,
     )
 
 
@@ -247,13 +244,29 @@ def sequence(schedules: Sequence[Schedule], boundaries: Sequence[int], clock: st
                 out[mask] = s(t[mask] - offsets[i])
         return out
 
-    def restarts(upto):  # each piece's own restarts, within its own stretch of steps
-        ends = bounds + [upto]
-        found = []
-        for s, begin, off, end in zip(scheds, starts, offsets, ends):
-            r = s.restart_steps(max(min(end, upto) - off, 0)) + off
-            found.append(r[r >= begin])
-        return np.concatenate(found)
+    # cycle key: piece i's own key, shifted to continue the previous piece's last key, so
+    # that a boundary is a restart only where the piece itself restarts there (relative
+    # clock: never, its clock starts at 0; absolute clock: where it restarts at b)
+    keyed = [sc._cycle for sc in scheds]
+    refs = [0.0] + [float(b - 1) if clock == "absolute" else 0.0 for b in bounds]
+
+    def own(i, t):
+        if keyed[i] is None:
+            return np.zeros(np.shape(t))
+        return cycle_key(keyed[i], np.asarray(t, dtype=float) - offsets[i])
+
+    bases = [0.0]
+    for i, b in enumerate(bounds):  # the key at step b - 1, the last step of piece i
+        bases.append(bases[-1] + float(own(i, [b - 1])[0] - own(i, [refs[i] + offsets[i]])[0]))
+
+    def cycle(t):
+        out = np.empty_like(t)
+        piece = np.searchsorted(bounds, t, side="right")
+        for i in range(len(scheds)):
+            mask = piece == i
+            if np.any(mask):
+                out[mask] = bases[i] + own(i, t[mask]) - own(i, [refs[i] + offsets[i]])[0]
+        return out
 
     last = scheds[-1].total
     return Schedule(
@@ -261,7 +274,7 @@ def sequence(schedules: Sequence[Schedule], boundaries: Sequence[int], clock: st
         name="sequence",
         params={"schedules": scheds, "boundaries": bounds, "clock": clock},
         total=None if last is None else offsets[-1] + last,
-        restarts=restarts,
+        cycle=cycle if any(c is not None for c in keyed) else None,
     )
 
 
@@ -275,9 +288,11 @@ def retarget(inner: Schedule, at: int, total: int) -> Schedule:
 
     So :math:`\eta'_a = \eta_a` (no jump), and the schedule reaches its end value
     exactly at :math:`T'`.  For linear decay this is the straight line from
-    :math:`\eta_a` to zero at :math:`T'`.  A restart of ``inner`` at step :math:`r \ge a`
-    moves to the first integer step whose stretched time reaches :math:`r`; the
-    product and quotient of integers above are exact there, so that step has the peak.
+    :math:`\eta_a` to zero at :math:`T'`.  The restarts are read off the same stretched
+    clock as the curve: step :math:`t` is a restart when ``inner``'s cycle at the
+    stretched time of :math:`t` differs from that of :math:`t - 1`, so a cycle start
+    :math:`S_i` that is not an integer moves to the first step whose stretched time
+    reaches :math:`S_i`, the step at which the curve jumps.
     """
     inner = _schedule_arg("inner", inner)
     if inner.total is None:
@@ -290,19 +305,16 @@ def retarget(inner: Schedule, at: int, total: int) -> Schedule:
     if T2 <= a:
         raise ValueError(f"the new total must be after the switch: total={T2} <= at={a}")
 
-    def fn(t):
-        return inner(np.where(t < a, t, a + (t - a) * (T - a) / (T2 - a)))
+    def clock(t):
+        return np.where(t < a, t, a + (t - a) * (T - a) / (T2 - a))
 
-    def restarts(upto):
-        r = inner.restart_steps(T + 1)
-        before, after = r[r < a], r[r >= a]
-        moved = np.array([a + -(-(int(x) - a) * (T2 - a) // (T - a)) for x in after], dtype=int)
-        return np.concatenate([before, moved])
+    def fn(t):
+        return inner(clock(t))
 
     return Schedule(
         fn,
         name="retarget",
         params={"inner": inner, "at": a, "total": T2},
         total=T2,
-        restarts=restarts if inner._restarts is not None else None,
+        cycle=None if inner._cycle is None else (lambda t: cycle_key(inner._cycle, clock(t))),
     )

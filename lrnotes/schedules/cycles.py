@@ -89,19 +89,10 @@ class _Cycles:
         n = np.where(whole, np.searchsorted(R, t, side="right"), np.searchsorted(S, t, side="right")) - 1
         return n.astype(float), t - S[n], L[n]
 
-    def restarts(self, upto: int) -> np.ndarray:
-        if self.m == 1:
-            a, b = self.T0.numerator, self.T0.denominator
-            count = (upto - 1) * b // a
-            if self.limit is not None:
-                count = min(count, self.limit - 1)
-            if count * a < 2**62:
-                i = np.arange(1, max(count, 0) + 1, dtype=np.int64)
-                return -((-i * a) // b)
-            return np.array([-(-k * a // b) for k in range(1, count + 1)], dtype=int)
-        R, _, _ = self.table(float(upto))
-        last = len(R) if self.limit is None else min(len(R), self.limit)
-        return R[1:last].astype(int)
+    def cycle(self, t: np.ndarray) -> np.ndarray:
+        """The cycle index of each step, read as the curve reads it; stops at the last cycle."""
+        n, _, _ = self.locate(t)
+        return n if self.limit is None else np.minimum(n, self.limit - 1)
 
 
 def sgdr(
@@ -175,7 +166,7 @@ def sgdr(
             params={"period": period, "mult": mult, "peak": peak, "floor": lo, "peak_decay": d,
                     "decay_mode": mode, "cycles": k},
             total=end,
-            restarts=table.restarts,
+            cycle=table.cycle,
         )
 
     return _with_warmup(build, None, warmup, warmup_start, warmup_shape)
@@ -203,5 +194,5 @@ def triangular(step_size: int, low: float, high: float) -> Schedule:
         fn,
         name="triangular",
         params={"step_size": s, "low": low, "high": high},
-        restarts=lambda upto: np.arange(2 * s, max(upto, 0), 2 * s),
+        cycle=lambda t: np.floor(t / (2 * s)),
     )
