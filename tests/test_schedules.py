@@ -587,3 +587,60 @@ def test_is_restart_cost_does_not_grow_with_the_step():
     assert per_call < 0.005  # before: 3 s a call for sgdr(10) at t = 10**7
     assert S.sgdr(10).is_restart(10**7) and not S.sgdr(10).is_restart(10**7 + 1)
     assert S.sgdr(10, 2).is_restart(10 * (2**20 - 1))
+
+
+# ----------------------------------------------------------------- edge cases (issue 19)
+@pytest.mark.parametrize("frac, total, steps", [(7e-7, 10**7, 7), (0.07, 100, 7), (1e-7, 10**6, 0.1),
+                                                (36 / 37, 37, 36), (Fraction(3, 7), 70, 30)])
+def test_wsd_decay_frac_is_the_steps_asked_for(frac, total, steps):
+    sched = S.wsd(total, decay_frac=frac)
+    assert sched.params["decay_steps"] == steps
+    assert sched(total) == 0.0 and np.all(np.isfinite(sched(np.arange(total + 1))))
+
+
+def test_wsd_zero_step_decay_refused():
+    with pytest.raises(ValueError, match="decay_frac"):
+        S.wsd(100, decay_frac=1e-12)
+
+
+def test_sgdr_huge_cycle_limit_refused_quickly():
+    with pytest.raises(ValueError, match="cycles"):
+        S.sgdr(10, 2, cycles=10**30)
+    with pytest.raises(ValueError, match="cycles"):
+        S.sgdr(10, cycles=10**30)
+
+
+def test_sgdr_mult_close_to_one_far_out_is_cheap():
+    import lrnotes.schedules.cycles as C
+
+    sched = S.sgdr(1, 1.000001)
+    value = sched(1e9)  # 6.9 million cycles: closed form past the table
+    assert 0.0 <= value <= 1.0
+    assert len(sched._cycle.__self__.S) <= C._Cycles.TABLE_MAX
+    steps = np.arange(90_000, 140_000, 0.5)  # the closed form agrees with a full table
+    far = S.sgdr(1, 1.00001)
+    got, restarts = far(steps), far.restart_steps(140_000)
+    old = C._Cycles.TABLE_MAX
+    try:
+        C._Cycles.TABLE_MAX = 10**9
+        full = S.sgdr(1, 1.00001)
+        np.testing.assert_allclose(got, full(steps), atol=1e-8)
+        np.testing.assert_array_equal(restarts, full.restart_steps(140_000))
+    finally:
+        C._Cycles.TABLE_MAX = old
+
+
+@pytest.mark.parametrize("make", [S.cosine, S.linear, S.polynomial, S.wsd, lambda T, **k: S.sgdr(10, **k),
+                                  lambda T, **k: S.constant(**k), lambda T, **k: S.inverse_sqrt(**k)])
+@pytest.mark.parametrize("bad, name", [({"warmup_start": 1.5}, "warmup_start"),
+                                       ({"warmup_shape": "cubic"}, "warmup_shape")])
+def test_warmup_arguments_checked_without_warmup(make, bad, name):
+    with pytest.raises(ValueError, match=name):
+        make(100, warmup=0, **bad)
+
+
+def test_sequence_non_list_arguments_named():
+    with pytest.raises(ValueError, match="boundaries"):
+        S.sequence([S.constant(), S.constant()], 5)
+    with pytest.raises(ValueError, match="schedules"):
+        S.sequence(S.constant(), [5])

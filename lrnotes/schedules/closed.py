@@ -11,6 +11,9 @@ peak at which the ramp starts, and ``warmup_shape`` its shape (``"linear"``,
 
 from __future__ import annotations
 
+import numbers
+from fractions import Fraction
+
 import numpy as np
 
 from ._checks import COOLDOWNS, WARMUPS, _choice, _exact, _int_at_least, _lr, _real
@@ -142,6 +145,29 @@ def cosine(total: int, peak: float = 1.0, floor: float = 0.0, *, warmup: int = 0
     return _with_warmup(build, T, warmup, warmup_start, warmup_shape)
 
 
+def _decay_length(f, T: int) -> Fraction:
+    r"""The decay length :math:`D = fT` in steps, exactly.
+
+    A :class:`fractions.Fraction` ``f`` is taken as it is.  A float's exact binary value
+    times :math:`T` is snapped to the nearest integer when within :math:`10^{-9}` (relative)
+    of it (``0.07 * 100`` is 7 steps, ``7e-7 * 10**7`` is 7), else to the decimal as
+    typed times :math:`T` (``1e-7 * 10**6`` is 1/10), else to ``f`` read as the nearest
+    fraction with denominator at most :math:`10^6` times :math:`T` (``36/37``), whichever
+    is that close first, else kept as it is.  A decay that rounds to 0 steps is refused.
+    """
+    if isinstance(f, numbers.Rational):
+        D = Fraction(int(f.numerator), int(f.denominator)) * T
+    else:
+        binary = Fraction(float(f)) * T
+        near, tol = round(binary), Fraction(1, 10**9) * max(1, binary)
+        typed = Fraction(repr(float(f))) * T  # the decimal as typed: 1e-07 is 1/10**7
+        simple = Fraction(float(f)).limit_denominator(10**6) * T
+        D = next((x for x in (Fraction(near), typed, simple) if abs(binary - x) <= tol), binary)
+    if D <= 0:
+        raise ValueError(f"decay_frac * total must be more than 0 steps, got decay_frac={f!r}, total={T}")
+    return D
+
+
 def wsd(
     total: int,
     peak: float = 1.0,
@@ -190,8 +216,9 @@ def wsd(
             raise ValueError(f"decay_steps must be in [1, total={T}], got {D}")
         name, D = "decay_steps", _exact(D)
     else:
-        f = _real("decay_frac", 0.1 if decay_frac is None else decay_frac, low=0.0, high=1.0, low_open=True)
-        name, D = "decay_frac", _exact(f) * T
+        f = 0.1 if decay_frac is None else decay_frac
+        _real("decay_frac", f, low=0.0, high=1.0, low_open=True)
+        name, D = "decay_frac", _decay_length(f, T)
     if T - D < W:
         raise ValueError(
             f"the decay ({name}: {float(D):g} steps) must fit after the warmup "
@@ -201,6 +228,7 @@ def wsd(
 
     def fn(t):
         out = lo + (peak - lo) * _cool(cooldown, np.clip((t - t_decay) / length, 0.0, 1.0))
+        out[t >= T] = lo  # the end value exactly, also for a fractional decay start
         if W > 0:
             up = t < W
             out[up] = peak * (s + (1.0 - s) * _warm(warmup_shape, t[up] / W))

@@ -14,7 +14,7 @@ Two warmups, because the libraries disagree (see the book's page "one name, many
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -98,6 +98,8 @@ def warmup_then(inner: Schedule, steps: int, start: float = 0.0, shape: str = "l
 def _with_warmup(build, total, steps, start, shape) -> Schedule:
     """``build(T - W)`` after a warmup of ``W`` steps, the budget ``T`` counting the warmup."""
     W = _int_at_least("warmup", steps, 0)
+    _real("warmup_start", start, low=0.0, high=1.0)  # checked even when there is no warmup
+    _choice("warmup_shape", shape, WARMUPS)
     if W == 0:
         return build(total)
     if total is not None and W >= total:
@@ -221,6 +223,9 @@ def sequence(schedules: Sequence[Schedule], boundaries: Sequence[int], clock: st
     takes over *at* step :math:`b_{i-1}`; keras's ``PiecewiseConstantDecay`` switches
     one step later (use :math:`b + 1`).
     """
+    for name, value in (("schedules", schedules), ("boundaries", boundaries)):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            raise ValueError(f"{name} must be a list, got {type(value).__name__} {value!r}")
     scheds = [_schedule_arg(f"schedules[{i}]", s) for i, s in enumerate(schedules)]
     if not scheds:
         raise ValueError("schedules must hold at least one schedule")

@@ -16,7 +16,10 @@ While the denominators of :math:`S_i` stay below :math:`2^{1024}` (for ``mult=1.
 the first 300 cycles: past :math:`10^{12}` steps) this is exact; beyond that the starts
 are summed in float64 (such an :math:`S_i` is far from an integer: for :math:`m = p/q`
 in lowest terms, :math:`S_i` is an integer only while :math:`q^{i-1}` divides the
-numerator of :math:`T_0`).
+numerator of :math:`T_0`).  Past :math:`2^{16}` cycles (``mult`` close to 1) the table
+stops growing and a step's cycle is found in closed form,
+:math:`n = \lfloor \log_m(1 + t(m-1)/T_0) \rfloor` corrected by one against the float
+starts, so a step far out costs O(1) time and memory.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class _Cycles:
     """Restart steps R_i, float starts S_i and lengths T_i of SGDR cycles, grown on demand."""
 
     EXACT_BITS = 1024
+    TABLE_MAX = 1 << 16  # past this many cycles (mult close to 1), starts in closed form
 
     def __init__(self, T0: Fraction, m: Fraction, limit: int | None):
         self.T0, self.m, self.limit, self.mf = T0, m, limit, float(m)
@@ -62,7 +66,8 @@ class _Cycles:
     def table(self, t_max: float):
         """(R, S, L) as arrays, with a start beyond ``t_max`` or the cycle limit's end in them."""
         grew = False
-        while self.S[-1] <= t_max and (self.limit is None or len(self.S) <= self.limit):
+        while (self.S[-1] <= t_max and (self.limit is None or len(self.S) <= self.limit)
+               and len(self.S) < self.TABLE_MAX):
             self._grow()
             grew = True
         if grew or self._arrays is None:
@@ -87,7 +92,30 @@ class _Cycles:
         R, S, L = self.table(float(t.max(initial=0.0)))
         whole = t == np.floor(t)
         n = np.where(whole, np.searchsorted(R, t, side="right"), np.searchsorted(S, t, side="right")) - 1
-        return n.astype(float), t - S[n], L[n]
+        n, cur, length = n.astype(float), t - S[n], L[n]
+        if len(S) >= self.TABLE_MAX:  # beyond the table: float closed form, O(1) a step
+            far = t >= S[-1]
+            if np.any(far):
+                n[far], cur[far], length[far] = self._far(t[far], len(S) - 1)
+        return n, cur, length
+
+    def _far(self, t, first):
+        r"""Cycle of steps past the table's last start: :math:`n = \lfloor\log_m(1 + t(m-1)/T_0)\rfloor`.
+
+        For an integer step, :math:`\lceil S_n\rceil \le t \iff S_n \le t`, so one test
+        against the float starts serves both; ``n`` is corrected by one either way.
+        """
+        T0, lm = float(self.T0), math.log(self.mf)
+
+        def start(n):
+            return T0 * np.expm1(n * lm) / (self.mf - 1.0)
+
+        n = np.maximum(np.floor(np.log1p(t * (self.mf - 1.0) / T0) / lm), first)
+        n = np.where(start(n) > t, n - 1, n)
+        n = np.where(start(n + 1) <= t, n + 1, n)
+        if self.limit is not None:
+            n = np.minimum(n, self.limit)
+        return n, t - start(n), T0 * np.exp(n * lm)
 
     def cycle(self, t: np.ndarray) -> np.ndarray:
         """The cycle index of each step, read as the curve reads it; stops at the last cycle."""
@@ -154,6 +182,12 @@ def sgdr(
         else:
             out = lo + 0.5 * (peak * dn - lo) * wave
         return np.where(done, lo, out)
+
+    if k is not None and (k - 1) * math.log(float(m)) + math.log(float(T0)) > math.log(2.0**62):
+        raise ValueError(f"cycles must keep the budget below 2**62 steps for period={period!r}, mult={mult!r}, "
+                         f"got cycles={k} (leave cycles=None for no limit)")
+    if k is not None and m == 1 and T0 * k > 2**62:
+        raise ValueError(f"cycles must keep the budget below 2**62 steps for period={period!r}, got cycles={k}")
 
     def build(_):
         end = None
