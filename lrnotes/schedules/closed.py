@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._checks import COOLDOWNS, WARMUPS, _choice, _exact, _int_at_least, _lr, _real
+from ._checks import COOLDOWNS, WARMUPS, _choice, _exact, _int_at_least, _lr, _real, _renamed
 from ._core import Schedule, _cool, _ipow, _warm
 from .combinators import _with_warmup
 
@@ -120,7 +120,8 @@ def polynomial(total: int, peak: float = 1.0, end: float = 0.0, power: float = 1
     return _with_warmup(build, T, warmup, warmup_start, warmup_shape)
 
 
-def cosine(total: int, peak: float = 1.0, floor: float = 0.0, *, warmup: int = 0, warmup_start: float = 0.0,
+@_renamed(floor="end")
+def cosine(total: int, peak: float = 1.0, end: float = 0.0, *, warmup: int = 0, warmup_start: float = 0.0,
            warmup_shape: str = "linear") -> Schedule:
     r"""Cosine annealing (torch ``CosineAnnealingLR`` for :math:`t \le T`):
 
@@ -130,16 +131,16 @@ def cosine(total: int, peak: float = 1.0, floor: float = 0.0, *, warmup: int = 0
     It stays at :math:`\eta_{\min}` after ``T`` (torch's recursion and HF's lambda climb
     back up instead).  With ``warmup=W`` the cosine spans the ``T - W`` steps after the
     warmup: HF's ``get_cosine_schedule_with_warmup(opt, W, T)`` and optax's
-    ``warmup_cosine_decay_schedule(s*p, p, W, T, floor)``.  keras's ``CosineDecay`` counts
+    ``warmup_cosine_decay_schedule(s*p, p, W, T, end)``.  keras's ``CosineDecay`` counts
     its ``decay_steps`` *after* the warmup: ``cosine(W + D, p, warmup=W)``.
     """
     T = _int_at_least("total", total, 1)
-    peak, lo = _lr("peak", peak), _lr("floor", floor)
+    peak, lo = _lr("peak", peak), _lr("end", end)
 
     def build(n):
         return Schedule(
             lambda t: lo + 0.5 * (peak - lo) * (1.0 + np.cos(np.pi * np.minimum(t, n) / n)),
-            name="cosine", params={"total": n, "peak": peak, "floor": lo}, total=n,
+            name="cosine", params={"total": n, "peak": peak, "end": lo}, total=n,
         )
 
     return _with_warmup(build, T, warmup, warmup_start, warmup_shape)
@@ -168,13 +169,14 @@ def _decay_length(f, T: int) -> Fraction:
     return D
 
 
+@_renamed(floor="end")
 def wsd(
     total: int,
     peak: float = 1.0,
     warmup: int = 0,
     decay_frac: float | None = None,
     cooldown: str = "linear",
-    floor: float = 0.0,
+    end: float = 0.0,
     *,
     decay_steps: int | None = None,
     warmup_start: float = 0.0,
@@ -184,7 +186,7 @@ def wsd(
 
     A warmup over ``warmup`` :math:`W` steps (from ``warmup_start`` times the peak, of
     ``warmup_shape`` :math:`w`), then :math:`\eta_{\max}` until the decay starts at
-    :math:`t_d = T - D`, then a cooldown to ``floor`` at :math:`t = T`, with progress
+    :math:`t_d = T - D`, then a cooldown to ``end`` at :math:`t = T`, with progress
     :math:`p = (t - t_d)/D`:
 
     .. math:: \eta_t = \eta_{\min} + (\eta_{\max}-\eta_{\min})\,c(p), \quad
@@ -198,10 +200,10 @@ def wsd(
     floating point can land just below it); when it is not, :math:`t_d` is fractional,
     as in the book's exercise.  HF's ``get_wsd_schedule(opt, W, D, T, warmup_type=w,
     decay_type=c, min_lr_ratio=r)`` is ``wsd(T, p, W, decay_steps=D, cooldown=c,
-    floor=r*p, warmup_start=r, warmup_shape=w)`` (HF's ``"1-sqrt"`` is ``"sqrt"``).
+    end=r*p, warmup_start=r, warmup_shape=w)`` (HF's ``"1-sqrt"`` is ``"sqrt"``).
     """
     T = _int_at_least("total", total, 1)
-    peak, lo = _lr("peak", peak), _lr("floor", floor)
+    peak, lo = _lr("peak", peak), _lr("end", end)
     W = _int_at_least("warmup", warmup, 0)
     if W >= T:
         raise ValueError(f"warmup must be shorter than the budget: warmup={W} >= total={T}")
@@ -237,7 +239,7 @@ def wsd(
     return Schedule(
         fn,
         name="wsd",
-        params={"total": T, "peak": peak, "warmup": W, "decay_steps": int(D) if D.denominator == 1 else float(D), "cooldown": cooldown, "floor": lo,
+        params={"total": T, "peak": peak, "warmup": W, "decay_steps": int(D) if D.denominator == 1 else float(D), "cooldown": cooldown, "end": lo,
                 "warmup_start": s, "warmup_shape": warmup_shape},
         total=T,
     )

@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from ._checks import COOLDOWNS, WARMUPS, _choice, _int_at_least, _lr, _real, _schedule_arg
+from ._checks import COOLDOWNS, WARMUPS, _choice, _int_at_least, _lr, _real, _renamed, _schedule_arg
 from ._core import Schedule, _cool, _warm, cycle_key
 
 
@@ -107,8 +107,9 @@ def _with_warmup(build, total, steps, start, shape) -> Schedule:
     return warmup_then(build(None if total is None else total - W), W, start=start, shape=shape)
 
 
+@_renamed(floor="end")
 def cooldown(inner: Schedule, steps: int, total: int | None = None, shape: str = "linear",
-             floor: float = 0.0) -> Schedule:
+             end: float = 0.0) -> Schedule:
     r"""A cooldown over the last ``steps`` of the budget, put onto any schedule.
 
     With :math:`t_c = T - D` (``total`` :math:`T`, default ``inner.total``; ``steps`` :math:`D`)
@@ -121,8 +122,8 @@ def cooldown(inner: Schedule, steps: int, total: int | None = None, shape: str =
               & t \ge t_c.
               \end{cases}
 
-    The factor multiplies what is left of ``inner`` above the ``floor``
-    :math:`\eta_{\min}`, so a decaying schedule keeps decaying under it: this is
+    The factor multiplies what is left of ``inner`` above the end value
+    ``end`` :math:`\eta_{\min}`, so a decaying schedule keeps decaying under it: this is
     timm's ``WSDLRScheduler`` (stable phase ``rsqrt`` = :func:`inverse_sqrt`) and Big
     Vision's rsqrt schedule with a linear cooldown.  From :math:`t = T` on it is the floor.
     """
@@ -136,7 +137,7 @@ def cooldown(inner: Schedule, steps: int, total: int | None = None, shape: str =
     if D > T:
         raise ValueError(f"the cooldown must fit in the budget: steps={D} > total={T}")
     shape = _choice("shape", shape, COOLDOWNS)
-    lo = _lr("floor", floor)
+    lo = _lr("end", end)
     tc = T - D
 
     def fn(t):
@@ -152,7 +153,7 @@ def cooldown(inner: Schedule, steps: int, total: int | None = None, shape: str =
     return Schedule(
         fn,
         name="cooldown",
-        params={"inner": inner, "steps": D, "total": T, "shape": shape, "floor": lo},
+        params={"inner": inner, "steps": D, "total": T, "shape": shape, "end": lo},
         total=T,
         cycle=cycle if inner._cycle is not None else None,
     )
@@ -179,14 +180,15 @@ def shift(inner: Schedule, steps: int) -> Schedule:
     )
 
 
-def floor(inner: Schedule, minimum: float) -> Schedule:
-    r"""Never below ``minimum``: :math:`\eta_t = \max(\text{inner}(t), \eta_{\min})`."""
+@_renamed(minimum="end")
+def floor(inner: Schedule, end: float) -> Schedule:
+    r"""Never below ``end``: :math:`\eta_t = \max(\text{inner}(t), \eta_{\min})`."""
     inner = _schedule_arg("inner", inner)
-    lo = _lr("minimum", minimum)
+    lo = _lr("end", end)
     return Schedule(
         lambda t: np.maximum(inner(t), lo),
         name="floor",
-        params={"inner": inner, "minimum": lo},
+        params={"inner": inner, "end": lo},
         total=inner.total,
         cycle=inner._cycle,
     )

@@ -29,7 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._checks import _choice, _exact, _int_at_least, _lr, _real
+from ._checks import _choice, _exact, _int_at_least, _lr, _real, _renamed
 from ._core import Schedule, _ipow
 from .combinators import _with_warmup
 
@@ -123,11 +123,12 @@ class _Cycles:
         return n if self.limit is None else np.minimum(n, self.limit - 1)
 
 
+@_renamed(floor="end")
 def sgdr(
     period: float,
     mult: float = 1.0,
     peak: float = 1.0,
-    floor: float = 0.0,
+    end: float = 0.0,
     peak_decay: float = 1.0,
     *,
     decay_mode: str = "amplitude",
@@ -165,7 +166,7 @@ def sgdr(
     """
     T0 = _exact(_real("period", period, low=1.0))
     m = _exact(_real("mult", mult, low=1.0))
-    peak, lo = _lr("peak", peak), _lr("floor", floor)
+    peak, lo = _lr("peak", peak), _lr("end", end)
     d = _real("peak_decay", peak_decay, low=0.0, high=1.0, low_open=True)
     mode = _choice("decay_mode", decay_mode, DECAY_MODES)
     k = None if cycles is None else _int_at_least("cycles", cycles, 1)
@@ -197,7 +198,7 @@ def sgdr(
         return Schedule(
             fn,
             name="sgdr",
-            params={"period": period, "mult": mult, "peak": peak, "floor": lo, "peak_decay": d,
+            params={"period": period, "mult": mult, "peak": peak, "end": lo, "peak_decay": d,
                     "decay_mode": mode, "cycles": k},
             total=end,
             cycle=table.cycle,
@@ -206,18 +207,19 @@ def sgdr(
     return _with_warmup(build, None, warmup, warmup_start, warmup_shape)
 
 
-def triangular(step_size: int, low: float, high: float) -> Schedule:
+@_renamed(low="end")
+def triangular(step_size: int, end: float, high: float) -> Schedule:
     r"""Triangular cyclical LR (torch ``CyclicLR``, mode ``"triangular"``).
 
-    Rises linearly from ``low`` to ``high`` over ``step_size`` steps, falls back over the
+    Rises linearly from ``end`` (the low point, where each cycle ends) to ``high`` over ``step_size`` steps, falls back over the
     next ``step_size``, and repeats:
     :math:`\eta_t = \eta_{lo} + (\eta_{hi}-\eta_{lo})\max(0, 1 - |t/s - 2c + 1|)` with
     :math:`c = \lfloor 1 + t/(2s) \rfloor`.
     """
     s = _int_at_least("step_size", step_size, 1)
-    low, high = _lr("low", low), _lr("high", high)
+    low, high = _lr("end", end), _lr("high", high)
     if high < low:
-        raise ValueError(f"high must be >= low, got low={low}, high={high}")
+        raise ValueError(f"high must be >= end, got end={low}, high={high}")
 
     def fn(t):
         c = np.floor(1.0 + t / (2 * s))
@@ -227,6 +229,6 @@ def triangular(step_size: int, low: float, high: float) -> Schedule:
     return Schedule(
         fn,
         name="triangular",
-        params={"step_size": s, "low": low, "high": high},
+        params={"step_size": s, "end": low, "high": high},
         cycle=lambda t: np.floor(t / (2 * s)),
     )
