@@ -678,3 +678,20 @@ def test_checks_are_public_and_the_old_names_the_same():
         checks.real("x", 2, low=0.0, high=1.0)
     with pytest.raises(ValueError, match="n must be an integer >= 1"):
         checks.int_at_least("n", 0, 1)
+
+
+# ------------------------------------------------------ docstring examples are run
+import doctest
+import importlib
+import inspect
+
+
+@pytest.mark.parametrize("module", ["closed", "combinators", "cycles", "checks", "_core", "__init__"])
+def test_docstring_examples_run(module):
+    mod = importlib.import_module("lrnotes.schedules" + ("" if module == "__init__" else "." + module))
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
+    assert result.failed == 0, f"{result.failed} failed docstring example(s) in {mod.__name__}"
+    for name in S.__all__:  # every schedule and combinator defined here has an example
+        obj = getattr(S, name, None)
+        if inspect.isfunction(obj) and obj.__module__ == mod.__name__:
+            assert ">>>" in (obj.__doc__ or ""), f"{name} has no docstring example"

@@ -24,7 +24,14 @@ from .combinators import _with_warmup
 def constant(value: float = 1.0, *, warmup: int = 0, warmup_start: float = 0.0,
              warmup_shape: str = "linear") -> Schedule:
     r"""Constant: :math:`\eta_t = \eta` (after an optional warmup: HF
-    ``get_constant_schedule_with_warmup``)."""
+    ``get_constant_schedule_with_warmup``).
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.constant(0.1, warmup=10)([0, 5, 10, 50])
+    array([0.  , 0.05, 0.1 , 0.1 ])
+    """
     value = _lr("value", value)
 
     def build(_):
@@ -34,7 +41,14 @@ def constant(value: float = 1.0, *, warmup: int = 0, warmup_start: float = 0.0,
 
 
 def step_decay(step_size: int, gamma: float = 0.1, peak: float = 1.0) -> Schedule:
-    r"""Step decay (torch ``StepLR``): :math:`\eta_t = \eta_{\max}\,\gamma^{\lfloor t/s \rfloor}`."""
+    r"""Step decay (torch ``StepLR``): :math:`\eta_t = \eta_{\max}\,\gamma^{\lfloor t/s \rfloor}`.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.step_decay(30, gamma=0.5, peak=0.2)([0, 29, 30, 60])
+    array([0.2 , 0.2 , 0.1 , 0.05])
+    """
     s = _int_at_least("step_size", step_size, 1)
     gamma = _real("gamma", gamma, low=0.0, high=1.0, low_open=True)
     peak = _lr("peak", peak)
@@ -54,6 +68,12 @@ def inverse_sqrt(peak: float = 1.0, offset: float = 1.0, *, warmup: int = 0, war
     ``get_inverse_sqrt_schedule(opt, W, timescale)`` is ``inverse_sqrt(p, offset=timescale,
     warmup=W)`` (HF's default timescale is ``W``, or 10,000 without warmup), and timm's
     ``rsqrt`` stable phase is ``inverse_sqrt(p, offset=stable_timescale)``.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.inverse_sqrt(1.0, offset=4)([0, 12])
+    array([1. , 0.5])
     """
     peak = _lr("peak", peak)
     t0 = _real("offset", offset, low=0.0, low_open=True)
@@ -75,6 +95,12 @@ def linear(total: int, peak: float = 1.0, end: float = 0.0, *, warmup: int = 0, 
     :math:`\alpha(1 - k/(T+1))` with :math:`\alpha = \eta_{\max}(T+1)/T`.  With
     ``warmup=W`` the line spans the ``T - W`` steps after the warmup: HF's
     ``get_linear_schedule_with_warmup(opt, W, T)``.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.linear(100, peak=1.0, end=0.1)([0, 50, 100, 200])
+    array([1.  , 0.55, 0.1 , 0.1 ])
     """
     T = _int_at_least("total", total, 1)
     peak, end = _lr("peak", peak), _lr("end", end)
@@ -98,6 +124,12 @@ def polynomial(total: int, peak: float = 1.0, end: float = 0.0, power: float = 1
     ``power`` :math:`\kappa = 1` is :func:`linear`; :math:`\kappa = 2` decays fast and
     lands softly.  With ``warmup=W`` it spans the ``T - W`` steps after the warmup: HF's
     ``get_polynomial_decay_schedule_with_warmup(opt, W, T, lr_end, power)``.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.polynomial(100, peak=1.0, power=2)([0, 50, 100])
+    array([1.  , 0.25, 0.  ])
     """
     T = _int_at_least("total", total, 1)
     peak, end = _lr("peak", peak), _lr("end", end)
@@ -133,6 +165,12 @@ def cosine(total: int, peak: float = 1.0, end: float = 0.0, *, warmup: int = 0, 
     warmup: HF's ``get_cosine_schedule_with_warmup(opt, W, T)`` and optax's
     ``warmup_cosine_decay_schedule(s*p, p, W, T, end)``.  keras's ``CosineDecay`` counts
     its ``decay_steps`` *after* the warmup: ``cosine(W + D, p, warmup=W)``.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.cosine(100, peak=1.0, end=0.1)([0, 50, 100])
+    array([1.  , 0.55, 0.1 ])
     """
     T = _int_at_least("total", total, 1)
     peak, lo = _lr("peak", peak), _lr("end", end)
@@ -201,6 +239,13 @@ def wsd(
     as in the book's exercise.  HF's ``get_wsd_schedule(opt, W, D, T, warmup_type=w,
     decay_type=c, min_lr_ratio=r)`` is ``wsd(T, p, W, decay_steps=D, cooldown=c,
     end=r*p, warmup_start=r, warmup_shape=w)`` (HF's ``"1-sqrt"`` is ``"sqrt"``).
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> sched = S.wsd(100, peak=1.0, warmup=10, decay_frac=0.2)
+    >>> sched([0, 5, 10, 80, 90, 100])
+    array([0. , 0.5, 1. , 1. , 0.5, 0. ])
     """
     T = _int_at_least("total", total, 1)
     peak, lo = _lr("peak", peak), _lr("end", end)

@@ -33,6 +33,12 @@ def warmup(inner: Schedule, steps: int, start: float = 0.0, shape: str = "linear
     decay has already begun when the warmup ends: ``warmup(cosine(T), W)`` is *not*
     HF's ``get_cosine_schedule_with_warmup`` (that is ``cosine(T, warmup=W)``, see
     :func:`warmup_then`).  The budget is unchanged; ``steps`` must be shorter than it.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.warmup(S.cosine(100), 10)([0, 5, 10])
+    array([0.        , 0.49692209, 0.97552826])
     """
     inner = _schedule_arg("inner", inner)
     W = _int_at_least("steps", steps, 1)
@@ -69,6 +75,12 @@ def warmup_then(inner: Schedule, steps: int, start: float = 0.0, shape: str = "l
     warmup ``shape`` :math:`w` of :func:`warmup`.  The budget grows by ``steps``:
     keras's ``CosineDecay(p, D, warmup_target=p, warmup_steps=W)`` (from 0) is
     ``warmup_then(cosine(D, p), W)``.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.warmup_then(S.cosine(100), 10)([0, 5, 10, 110])
+    array([0. , 0.5, 1. , 0. ])
     """
     inner = _schedule_arg("inner", inner)
     W = _int_at_least("steps", steps, 1)
@@ -126,6 +138,12 @@ def cooldown(inner: Schedule, steps: int, total: int | None = None, shape: str =
     ``end`` :math:`\eta_{\min}`, so a decaying schedule keeps decaying under it: this is
     timm's ``WSDLRScheduler`` (stable phase ``rsqrt`` = :func:`inverse_sqrt`) and Big
     Vision's rsqrt schedule with a linear cooldown.  From :math:`t = T` on it is the floor.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.cooldown(S.constant(1.0), 20, total=100)([0, 80, 90, 100])
+    array([1. , 1. , 0.5, 0. ])
     """
     inner = _schedule_arg("inner", inner)
     if total is None:
@@ -165,6 +183,12 @@ def shift(inner: Schedule, steps: int) -> Schedule:
     HF's ``get_cosine_with_min_lr_schedule_with_warmup_lr_rate`` is HF's cosine with
     warmup one step early (its warmup starts at :math:`\eta_{\max}/W`):
     ``shift(cosine(T, p, r*p, warmup=W), 1)``.  The budget shrinks by :math:`s`.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.shift(S.linear(100), 50)([0, 50])
+    array([0.5, 0. ])
     """
     inner = _schedule_arg("inner", inner)
     k = _int_at_least("steps", steps, 0)
@@ -182,7 +206,14 @@ def shift(inner: Schedule, steps: int) -> Schedule:
 
 @_renamed(minimum="end")
 def floor(inner: Schedule, end: float) -> Schedule:
-    r"""Never below ``end``: :math:`\eta_t = \max(\text{inner}(t), \eta_{\min})`."""
+    r"""Never below ``end``: :math:`\eta_t = \max(\text{inner}(t), \eta_{\min})`.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.floor(S.linear(100), end=0.2)([0, 50, 90])
+    array([1. , 0.5, 0.2])
+    """
     inner = _schedule_arg("inner", inner)
     lo = _lr("end", end)
     return Schedule(
@@ -199,6 +230,12 @@ def inv_t(inner: Schedule, t0: float = 1.0) -> Schedule:
 
     If ``inner`` is bounded and bounded away from zero, the result satisfies
     :math:`\sum_t \eta_t = \infty` and :math:`\sum_t \eta_t^2 < \infty`.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.inv_t(S.constant(1.0), t0=10)([0, 10, 90])
+    array([1. , 0.5, 0.1])
     """
     inner = _schedule_arg("inner", inner)
     t0 = _real("t0", t0, low=0.0, low_open=True)
@@ -224,6 +261,13 @@ def sequence(schedules: Sequence[Schedule], boundaries: Sequence[int], clock: st
     replaces the first steps of its cosine instead of delaying it).  Piece :math:`i`
     takes over *at* step :math:`b_{i-1}`; keras's ``PiecewiseConstantDecay`` switches
     one step later (use :math:`b + 1`).
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> sched = S.sequence([S.constant(0.5), S.cosine(100)], [10])
+    >>> sched([0, 9, 10, 60])
+    array([0.5, 0.5, 1. , 0.5])
     """
     for name, value in (("schedules", schedules), ("boundaries", boundaries)):
         if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
@@ -300,6 +344,13 @@ def retarget(inner: Schedule, at: int, total: int) -> Schedule:
     stretched time of :math:`t` differs from that of :math:`t - 1`, so a cycle start
     :math:`S_i` that is not an integer moves to the first step whose stretched time
     reaches :math:`S_i`, the step at which the curve jumps.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> sched = S.retarget(S.linear(100), at=50, total=150)
+    >>> sched([0, 50, 100, 150])
+    array([1.  , 0.5 , 0.25, 0.  ])
     """
     inner = _schedule_arg("inner", inner)
     if inner.total is None:

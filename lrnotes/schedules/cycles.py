@@ -163,6 +163,15 @@ def sgdr(
     ``sgdr(Fraction(T - W, k), peak=p, cycles=k, warmup=W)``.  timm's warmup replaces
     the first steps instead: ``sequence([warmup(constant(p), W, s), sgdr(...)], [W],
     clock="absolute")``.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> sched = S.sgdr(10, mult=2, peak=1.0)
+    >>> sched([0, 5, 10, 30])
+    array([1. , 0.5, 1. , 1. ])
+    >>> sched.restart_steps(100)
+    array([10, 30, 70])
     """
     T0 = _exact(_real("period", period, low=1.0))
     m = _exact(_real("mult", mult, low=1.0))
@@ -215,6 +224,14 @@ def triangular(step_size: int, end: float, high: float) -> Schedule:
     next ``step_size``, and repeats:
     :math:`\eta_t = \eta_{lo} + (\eta_{hi}-\eta_{lo})\max(0, 1 - |t/s - 2c + 1|)` with
     :math:`c = \lfloor 1 + t/(2s) \rfloor`.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.triangular(5, end=0.1, high=1.0)([0, 5, 10])
+    array([0.1, 1. , 0.1])
+    >>> S.triangular(5, end=0.1, high=1.0).restart_steps(31)
+    array([10, 20, 30])
     """
     s = _int_at_least("step_size", step_size, 1)
     low, high = _lr("end", end), _lr("high", high)
