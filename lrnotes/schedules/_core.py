@@ -94,7 +94,7 @@ class Schedule:
         return bool(c[0] != c[1])
 
     def plot(self, total: int | None = None, ax=None, **kwargs):
-        """Preview this schedule (see :func:`lrnotes.plotting.plot_schedules`)."""
+        """Preview this schedule (with ``lrnotes.plotting.plot_schedules``)."""
         from ..plotting import plot_schedules
 
         return plot_schedules({self.name: self}, total=total, ax=ax, **kwargs)
