@@ -82,6 +82,7 @@ PARITY = {
     # --- torch: CosineAnnealingLR keeps following the cosine past T (period 2T)
     "torch_cosine_annealing": S.sequence([S.cosine(1000, P, 1e-3), S.cosine(1000, 1e-3, P)], [1000]),
     "torch_linearlr_default": S.warmup(const(P), 100, start=1 / 3),  # start_factor defaults to 1/3
+    "torch_cycliclr_exp_range": S.envelope(S.triangular(50, end=0.01, high=P), 0.998, end=0.01),
 }
 
 # Where a peer is wrong on purpose of ours: timm and keras find the cycle with a

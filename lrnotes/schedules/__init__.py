@@ -67,7 +67,7 @@ from . import checks  # noqa: F401  (public argument checks)
 from ._core import Schedule, _ipow  # noqa: F401
 from .adapter import _schedule_lr_class, reset_momentum, to_torch, trace_torch
 from .closed import constant, cosine, inverse_sqrt, linear, polynomial, step_decay, wsd
-from .combinators import CLOCKS, cooldown, floor, inv_t, retarget, sequence, shift, warmup, warmup_then
+from .combinators import CLOCKS, cooldown, envelope, floor, inv_t, retarget, sequence, shift, warmup, warmup_then
 from .cycles import DECAY_MODES, sgdr, triangular
 
 __all__ = [
@@ -86,6 +86,7 @@ __all__ = [
     "cooldown",
     "floor",
     "inv_t",
+    "envelope",
     "sequence",
     "shift",
     "retarget",

@@ -376,3 +376,32 @@ def retarget(inner: Schedule, at: int, total: int) -> Schedule:
         total=T2,
         cycle=None if inner._cycle is None else (lambda t: cycle_key(inner._cycle, clock(t))),
     )
+
+
+def envelope(inner: Schedule, gamma: float, end: float = 0.0) -> Schedule:
+    r"""An exponential envelope on what ``inner`` has above ``end``:
+    :math:`\eta_t = \eta_{\text{end}} + (\text{inner}(t) - \eta_{\text{end}})\,\gamma^{t}`.
+
+    ``gamma`` :math:`\gamma \in (0, 1]`.  torch's ``CyclicLR(opt, base_lr=b, max_lr=h,
+    step_size_up=s, mode="exp_range", gamma=g)`` is
+    ``envelope(triangular(s, end=b, high=h), g, end=b)``.  :math:`\gamma^t` is Python's
+    scalar power for a whole step (as torch computes it), NumPy's otherwise.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.envelope(S.triangular(5, end=0.1, high=1.0), 0.5, end=0.1)([0, 5, 10, 15])
+    array([0.1       , 0.128125  , 0.1       , 0.10002747])
+    """
+    inner = _schedule_arg("inner", inner)
+    g = _real("gamma", gamma, low=0.0, high=1.0, low_open=True)
+    lo = _lr("end", end)
+
+    def fn(t):
+        whole = t == np.floor(t)
+        power = np.power(g, t)
+        power[whole] = [g ** int(x) for x in t[whole]]
+        return lo + (inner(t) - lo) * power
+
+    return Schedule(fn, name="envelope", params={"inner": inner, "gamma": g, "end": lo},
+                    total=inner.total, cycle=inner._cycle)
