@@ -686,7 +686,7 @@ import importlib
 import inspect
 
 
-@pytest.mark.parametrize("module", ["closed", "combinators", "cycles", "checks", "_core", "__init__"])
+@pytest.mark.parametrize("module", ["closed", "combinators", "cycles", "config", "checks", "_core", "__init__"])
 def test_docstring_examples_run(module):
     mod = importlib.import_module("lrnotes.schedules" + ("" if module == "__init__" else "." + module))
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
@@ -695,3 +695,23 @@ def test_docstring_examples_run(module):
         obj = getattr(S, name, None)
         if inspect.isfunction(obj) and obj.__module__ == mod.__name__:
             assert ">>>" in (obj.__doc__ or ""), f"{name} has no docstring example"
+
+
+# ------------------------------------------------------------ a schedule from a config
+def test_from_config_builds_the_named_schedule():
+    steps = np.arange(200)
+    np.testing.assert_array_equal(S.from_config("cosine", total=150, peak=0.3, warmup=10)(steps),
+                                  S.cosine(total=150, peak=0.3, warmup=10)(steps))
+    cfg = {"name": "sgdr", "period": 10, "mult": 2, "end": 0.01}
+    np.testing.assert_array_equal(S.from_config(cfg)(steps), S.sgdr(10, 2, end=0.01)(steps))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: S.from_config("cosin", total=10), "name must be one of"),
+    (lambda: S.from_config("cosine", total=10, lr_min=0.1), r"unknown: \['lr_min'\]"),
+    (lambda: S.from_config({"period": 10}), "must hold 'name'"),
+    (lambda: S.from_config({"name": "sgdr"}, period=3), "not both"),
+])
+def test_from_config_errors_name_what_is_allowed(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -69,6 +69,7 @@ from .adapter import _schedule_lr_class, reset_momentum, to_torch, trace_torch
 from .closed import constant, cosine, inverse_sqrt, linear, polynomial, step_decay, wsd
 from .combinators import CLOCKS, cooldown, envelope, floor, inv_t, retarget, sequence, shift, warmup, warmup_then
 from .cycles import DECAY_MODES, sgdr, triangular
+from .config import SCHEDULES, from_config
 
 __all__ = [
     "Schedule",
@@ -90,6 +91,8 @@ __all__ = [
     "sequence",
     "shift",
     "retarget",
+    "from_config",
+    "SCHEDULES",
     "ScheduleLR",
     "to_torch",
     "reset_momentum",
