@@ -220,7 +220,8 @@ def sgdr(
 def triangular(step_size: int, end: float, high: float) -> Schedule:
     r"""Triangular cyclical LR (torch ``CyclicLR``, mode ``"triangular"``).
 
-    Rises linearly from ``end`` (the low point, where each cycle ends) to ``high`` over ``step_size`` steps, falls back over the
+    Rises linearly from ``end`` (the low point, where each cycle ends) to ``high``
+    over ``step_size`` steps, falls back over the
     next ``step_size``, and repeats:
     :math:`\eta_t = \eta_{lo} + (\eta_{hi}-\eta_{lo})\max(0, 1 - |t/s - 2c + 1|)` with
     :math:`c = \lfloor 1 + t/(2s) \rfloor`.
