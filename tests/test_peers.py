@@ -50,23 +50,23 @@ PARITY = {
     "hf_inverse_sqrt": S.inverse_sqrt(P, offset=100, warmup=100),  # timescale defaults to W
     "hf_inverse_sqrt_timescale": S.inverse_sqrt(P, offset=400, warmup=50),
     # min_lr_ratio r: the floor is r * P, and the warmup starts there too
-    "hf_wsd_linear": S.wsd(1000, P, 100, decay_steps=300, cooldown="linear", floor=0.1 * P,
+    "hf_wsd_linear": S.wsd(1000, P, 100, decay_steps=300, cooldown="linear", end=0.1 * P,
                            warmup_start=0.1),
     "hf_wsd_cosine": S.wsd(1000, P, 100, decay_steps=300, cooldown="cosine", warmup_shape="cosine"),
-    "hf_wsd_1-sqrt": S.wsd(1000, P, 100, decay_steps=300, cooldown="sqrt", floor=0.05 * P,
+    "hf_wsd_1-sqrt": S.wsd(1000, P, 100, decay_steps=300, cooldown="sqrt", end=0.05 * P,
                            warmup_start=0.05, warmup_shape="sqrt"),
     # --- timm: its warmup *replaces* the first steps (absolute clock) unless warmup_prefix
     "timm_cosine_cycles": S.sequence(
         [S.warmup(const(P), 50, start=1e-4 / P),
          S.sgdr(200, 1.5, P, 1e-3, 0.7, decay_mode="peak", cycles=4)],
         [50], clock="absolute"),
-    "timm_cosine_prefix": S.sgdr(300, peak=P, floor=1e-3, peak_decay=0.5, decay_mode="peak", cycles=3,
+    "timm_cosine_prefix": S.sgdr(300, peak=P, end=1e-3, peak_decay=0.5, decay_mode="peak", cycles=3,
                                  warmup=100, warmup_start=1e-3 / P),
     "timm_cosine_missed_restarts": S.sgdr(5, 1.4, P, cycles=20),
     # timm's WSD: rsqrt stable phase (kept above lr_min), 1-sqrt cooldown multiplying it
     "timm_wsd_rsqrt": S.warmup_then(
         S.cooldown(S.floor(S.inverse_sqrt(P, offset=100), 1e-3), steps=200, total=1000, shape="sqrt",
-                   floor=1e-3), 100),
+                   end=1e-3), 100),
     # --- optax: decay_steps counts the warmup; join_schedules restarts each piece's clock
     "optax_warmup_cosine": S.cosine(1000, P, 1e-3, warmup=100),
     "optax_sgdr": S.sequence([S.cosine(300, P, 1e-3, warmup=30), S.cosine(400, 0.07, 1e-3, warmup=30),
@@ -82,6 +82,7 @@ PARITY = {
     # --- torch: CosineAnnealingLR keeps following the cosine past T (period 2T)
     "torch_cosine_annealing": S.sequence([S.cosine(1000, P, 1e-3), S.cosine(1000, 1e-3, P)], [1000]),
     "torch_linearlr_default": S.warmup(const(P), 100, start=1 / 3),  # start_factor defaults to 1/3
+    "torch_cycliclr_exp_range": S.envelope(S.triangular(50, end=0.01, high=P), 0.998, end=0.01),
 }
 
 # Where a peer is wrong on purpose of ours: timm and keras find the cycle with a

@@ -16,7 +16,7 @@ t = np.arange(T + 1)
 
 # ----------------------------------------------------------------- closed forms
 def test_scalar_and_array_agree():
-    sched = S.cosine(100, peak=0.3, floor=0.01)
+    sched = S.cosine(100, peak=0.3, end=0.01)
     arr = sched(np.arange(101))
     assert isinstance(sched(7), float)
     assert [sched(k) for k in range(101)] == list(arr)
@@ -31,7 +31,7 @@ def test_numpy_scalar_power_is_not_array_power_here_but_ours_agree():
     scalar, array = np.float64(0.8) ** np.float64(2.0), (np.array([0.8]) ** np.array([2.0]))[0]
     assert abs(scalar - array) <= np.spacing(array)  # at most one ulp apart, on any machine
     for sched in (S.step_decay(3, gamma=0.8), S.sgdr(7, mult=1.5, peak_decay=0.8),
-                  S.warmup(S.sgdr(30, mult=1.5, peak=0.05, floor=1e-4, peak_decay=0.8), steps=10)):
+                  S.warmup(S.sgdr(30, mult=1.5, peak=0.05, end=1e-4, peak_decay=0.8), steps=10)):
         steps = np.arange(300)
         assert [sched(int(k)) for k in steps] == list(sched(steps)), sched
 
@@ -59,14 +59,14 @@ def test_sgdr_non_integer_multiplier_cycles():
 
 
 def test_sgdr_peak_decay_shrinks_each_cycle():
-    sched = S.sgdr(20, mult=1.0, peak=1.0, floor=0.1, peak_decay=0.5)
+    sched = S.sgdr(20, mult=1.0, peak=1.0, end=0.1, peak_decay=0.5)
     starts = np.array([0, 20, 40, 60])
     np.testing.assert_allclose(sched(starts), 0.1 + 0.9 * 0.5 ** np.arange(4))
 
 
 def test_wsd_phases_and_cooldowns():
     for cooldown in S.COOLDOWNS:
-        sched = S.wsd(100, peak=2.0, warmup=10, decay_frac=0.3, cooldown=cooldown, floor=0.1)
+        sched = S.wsd(100, peak=2.0, warmup=10, decay_frac=0.3, cooldown=cooldown, end=0.1)
         assert sched(0) == 0.0 and sched(5) == pytest.approx(1.0)  # halfway up the warmup
         assert sched(10) == 2.0 and sched(69) == 2.0 and sched(70) == 2.0
         assert sched(100) == pytest.approx(0.1) and sched(150) == pytest.approx(0.1)
@@ -83,7 +83,7 @@ def test_sequence_restarts_clock_of_each_piece():
 
 def test_inv_t_envelope_meets_robbins_monro():
     t0 = 10.0
-    sched = S.inv_t(S.sgdr(50, peak=1.0, floor=0.1), t0=t0)
+    sched = S.inv_t(S.sgdr(50, peak=1.0, end=0.1), t0=t0)
     partial = np.cumsum(sched(np.arange(2_000_000)))
     decades = np.diff(partial[[1_999, 19_999, 199_999, 1_999_999]])
     # sum eta_t grows like log t: every decade adds about the same amount, so it diverges
@@ -96,13 +96,13 @@ def test_inv_t_envelope_meets_robbins_monro():
 
 def test_bare_cyclical_schedule_violates_robbins_monro():
     # without the envelope the squares do not converge: every cycle adds the same amount
-    sq = S.sgdr(50, peak=1.0, floor=0.1)(np.arange(10_000)) ** 2
+    sq = S.sgdr(50, peak=1.0, end=0.1)(np.arange(10_000)) ** 2
     per_cycle = sq.reshape(-1, 50).sum(axis=1)
     np.testing.assert_allclose(per_cycle, per_cycle[0])
 
 
 def test_floor_and_warmup_compose():
-    sched = S.floor(S.warmup(S.linear(100, peak=1.0), steps=10), minimum=0.05)
+    sched = S.floor(S.warmup(S.linear(100, peak=1.0), steps=10), end=0.05)
     assert sched(0) == 0.05 and sched(100) == 0.05
     assert sched(10) == pytest.approx(0.9)
 
@@ -147,7 +147,7 @@ BAD = [
     (lambda: S.cosine(0), "total"),
     (lambda: S.linear(10, peak=-0.1), "peak"),
     (lambda: S.cosine(10, peak=float("nan")), "peak"),
-    (lambda: S.cosine(10, floor=float("inf")), "floor"),
+    (lambda: S.cosine(10, end=float("inf")), "end"),
     (lambda: S.constant(-1.0), "value"),
     (lambda: S.step_decay(0), "step_size"),
     (lambda: S.step_decay(10, gamma=0.0), "gamma"),
@@ -156,7 +156,7 @@ BAD = [
     (lambda: S.sgdr(0), "period"),
     (lambda: S.sgdr(10, mult=0.5), "mult"),
     (lambda: S.sgdr(10, peak_decay=0.0), "peak_decay"),
-    (lambda: S.triangular(10, low=0.5, high=0.1), "high"),
+    (lambda: S.triangular(10, end=0.5, high=0.1), "high"),
     (lambda: S.wsd(100, warmup=100), "warmup"),
     (lambda: S.wsd(100, warmup=150), "warmup"),
     (lambda: S.wsd(100, decay_frac=0.0), "decay_frac"),
@@ -167,7 +167,7 @@ BAD = [
     (lambda: S.warmup(S.linear(100), steps=0), "steps"),
     (lambda: S.warmup(S.linear(100), steps=10, start=2.0), "start"),
     (lambda: S.warmup(lambda t: t, steps=10), "inner"),
-    (lambda: S.floor(S.constant(), minimum=-1), "minimum"),
+    (lambda: S.floor(S.constant(), end=-1), "end"),
     (lambda: S.inv_t(S.constant(), t0=0), "t0"),
     (lambda: S.sequence([S.constant(), S.constant()], boundaries=[]), "boundaries"),
     (lambda: S.sequence([S.constant(), S.constant(), S.constant()], boundaries=[5, 5]), "boundaries"),
@@ -196,7 +196,7 @@ BAD = [
     (lambda: S.cooldown(S.linear(100), steps=101), "steps"),
     (lambda: S.cooldown(S.linear(100), steps=0), "steps"),
     (lambda: S.cooldown(S.linear(100), steps=10, shape="exp"), "shape"),
-    (lambda: S.cooldown(S.linear(100), steps=10, floor=-1), "floor"),
+    (lambda: S.cooldown(S.linear(100), steps=10, end=-1), "end"),
     (lambda: S.shift(S.linear(100), steps=100), "steps"),
     (lambda: S.shift(S.linear(100), steps=-1), "steps"),
     (lambda: S.sequence([S.constant(), S.constant()], [5], clock="wall"), "clock"),
@@ -258,7 +258,7 @@ def any_schedule(draw):
     else:
         d = draw(st.integers(1, total))
         s = S.cooldown(S.inverse_sqrt(peak, draw(st.floats(0.1, 1000))), steps=d, total=total,
-                       shape=draw(st.sampled_from(S.COOLDOWNS)), floor=draw(st.floats(0.0, 1.0)) * peak)
+                       shape=draw(st.sampled_from(S.COOLDOWNS)), end=draw(st.floats(0.0, 1.0)) * peak)
     wrap = draw(st.sampled_from(["none", "warmup", "then", "shift", "abs"]))
     if wrap == "warmup" and (s.total is None or s.total > 1):
         s = S.warmup(s, draw(st.integers(1, (s.total - 1) if s.total else 100)), draw(st.floats(0, 1)),
@@ -356,7 +356,7 @@ def test_scan_of_integer_restarts_all_have_the_peak():
     checked = 0
     for period in range(1, 61):
         for mult in MULTS:
-            sched = S.sgdr(period, mult=mult, peak=1.0, floor=0.0)
+            sched = S.sgdr(period, mult=mult, peak=1.0, end=0.0)
             upto = 3000
             restarts = set(sched.restart_steps(upto))
             starts, lengths = _exact_cycles(period, mult, upto)
@@ -415,10 +415,10 @@ def test_every_listed_restart_has_its_cycles_peak(period, mult, decay, mode, cyc
 
 
 def test_sgdr_cycle_limit_and_peak_decay_mode():
-    sched = S.sgdr(100, mult=2, peak=1.0, floor=0.1, peak_decay=0.5, decay_mode="peak", cycles=3)
+    sched = S.sgdr(100, mult=2, peak=1.0, end=0.1, peak_decay=0.5, decay_mode="peak", cycles=3)
     assert sched.total == 700 and list(sched.restart_steps(2000)) == [100, 300]
     assert [sched(t) for t in (0, 100, 300)] == [1.0, 0.5, 0.25]   # the peak itself halves
-    amp = S.sgdr(100, mult=2, peak=1.0, floor=0.1, peak_decay=0.5, cycles=3)
+    amp = S.sgdr(100, mult=2, peak=1.0, end=0.1, peak_decay=0.5, cycles=3)
     assert [amp(t) for t in (0, 100, 300)] == pytest.approx([1.0, 0.55, 0.325])  # the swing halves
     assert sched(699) == pytest.approx(0.1, abs=1e-4) and sched(700) == 0.1 == sched(5000)
 
@@ -463,7 +463,7 @@ def test_warmup_then_starts_the_decay_after_the_warmup():
 
 def test_cooldown_on_inverse_sqrt():
     inner = S.inverse_sqrt(1.0, offset=100)
-    sched = S.cooldown(inner, steps=200, total=1000, shape="linear", floor=0.01)
+    sched = S.cooldown(inner, steps=200, total=1000, shape="linear", end=0.01)
     t = np.arange(1100)
     np.testing.assert_array_equal(sched(t[:800]), inner(t[:800]))
     np.testing.assert_allclose(sched(t[800:1000]), 0.01 + (inner(t[800:1000]) - 0.01) * (1000 - t[800:1000]) / 200)
@@ -507,3 +507,211 @@ def test_restart_values_after_many_short_cycles(period, mult, decay, mode):
     """Hypothesis found these: hundreds of cycles of growing length.  Each listed restart
     still has its cycle's value to within 1e-12 of the peak (float round-off only)."""
     test_every_listed_restart_has_its_cycles_peak.hypothesis.inner_test(period, mult, decay, mode, None)
+
+
+# ------------------------------------------- restarts derived from the curve's clock
+def _jumps(sched, upto):
+    """Steps 0 < t < upto where the curve jumps up (within a cycle these curves never rise)."""
+    lr = sched(np.arange(upto))
+    return [int(x) for x in np.flatnonzero(lr[1:] > lr[:-1] + 1e-9) + 1]
+
+
+def test_cooldown_keeps_restarts_the_curve_makes():
+    sched = S.cooldown(S.sgdr(20), 40, 100)  # cooldown from 60: the restart at 80 stays
+    assert list(sched.restart_steps(101)) == [20, 40, 60, 80] == _jumps(sched, 101)
+    assert sched.is_restart(80) and not sched.is_restart(100)
+
+
+def test_retarget_of_non_integer_cycle_starts_lists_the_jump():
+    inner = S.sgdr(Fraction(33, 2), cycles=4)  # starts 16.5, 33, 49.5: restarts 17, 33, 50
+    new = S.retarget(inner, at=5, total=97)
+    assert list(new.restart_steps(98)) == _jumps(new, 98)
+    assert all(new.is_restart(r) for r in new.restart_steps(98))
+
+
+@st.composite
+def _sgdr_compositions(draw):
+    period = draw(st.one_of(st.integers(16, 40), st.fractions(16, 40, max_denominator=7),
+                            st.floats(16, 40).map(lambda x: round(x, 2))))
+    mult = draw(st.sampled_from([1, 1.1, 1.5, 2, Fraction(4, 3)]))
+    sched = S.sgdr(period, mult, cycles=draw(st.integers(2, 5)))
+    for _ in range(draw(st.integers(1, 3))):
+        T = sched.total
+        kind = draw(st.sampled_from(["retarget", "cooldown", "shift"]))
+        if kind == "retarget":
+            a = draw(st.integers(0, T - 1))
+            sched = S.retarget(sched, a, draw(st.integers(a + max(1, -(-(T - a) // 2)), a + 2 * (T - a))))
+        elif kind == "cooldown":
+            sched = S.cooldown(sched, draw(st.integers(1, T)), shape=draw(st.sampled_from(S.COOLDOWNS)))
+        else:
+            sched = S.shift(sched, draw(st.integers(0, min(T - 1, 15))))
+    return sched
+
+
+@settings(max_examples=150, deadline=None)
+@given(_sgdr_compositions())
+def test_restart_list_matches_the_curve(sched):
+    upto = sched.total + 5
+    listed = [int(x) for x in sched.restart_steps(upto)]
+    assert listed == _jumps(sched, upto), sched
+    assert [t for t in range(upto) if sched.is_restart(t)] == listed
+
+
+def test_sequence_absolute_clock_restarts_where_the_piece_does():
+    seq = S.sequence([S.constant(0.5), S.sgdr(10)], [20], clock="absolute")
+    assert list(seq.restart_steps(45)) == [20, 30, 40]
+    seq = S.sequence([S.constant(0.5), S.sgdr(10)], [25], clock="absolute")
+    assert list(seq.restart_steps(45)) == [30, 40]
+    seq = S.sequence([S.sgdr(10), S.sgdr(10)], [25])  # relative: its clock starts at 0
+    assert list(seq.restart_steps(50)) == [10, 20, 35, 45]
+
+
+def test_plain_restart_callable_still_accepted():
+    s = S.Schedule(lambda t: np.ones_like(t), name="x", restarts=lambda upto: np.arange(7, upto, 7))
+    assert list(s.restart_steps(30)) == [7, 14, 21, 28] and s.is_restart(14) and not s.is_restart(15)
+    assert list(S.shift(s, 3).restart_steps(30)) == [4, 11, 18, 25]
+
+
+def test_is_restart_cost_does_not_grow_with_the_step():
+    import time
+
+    scheds = [S.sgdr(10), S.sgdr(10, 2), S.cooldown(S.sgdr(10, 1.5), 10**6, 10**8),
+              S.retarget(S.sgdr(7, cycles=10**6), 5, 10**7)]
+    for sched in scheds:
+        sched.is_restart(10**6)  # builds any cycle table once
+    start = time.perf_counter()
+    for sched in scheds:
+        for t in range(10**7 - 50, 10**7):
+            sched.is_restart(t)
+    per_call = (time.perf_counter() - start) / 200
+    assert per_call < 0.005  # before: 3 s a call for sgdr(10) at t = 10**7
+    assert S.sgdr(10).is_restart(10**7) and not S.sgdr(10).is_restart(10**7 + 1)
+    assert S.sgdr(10, 2).is_restart(10 * (2**20 - 1))
+
+
+# ----------------------------------------------------------------- edge cases (issue 19)
+@pytest.mark.parametrize("frac, total, steps", [(7e-7, 10**7, 7), (0.07, 100, 7), (1e-7, 10**6, 0.1),
+                                                (36 / 37, 37, 36), (Fraction(3, 7), 70, 30)])
+def test_wsd_decay_frac_is_the_steps_asked_for(frac, total, steps):
+    sched = S.wsd(total, decay_frac=frac)
+    assert sched.params["decay_steps"] == steps
+    assert sched(total) == 0.0 and np.all(np.isfinite(sched(np.arange(total + 1))))
+
+
+def test_wsd_zero_step_decay_refused():
+    with pytest.raises(ValueError, match="decay_frac"):
+        S.wsd(100, decay_frac=1e-12)
+
+
+def test_sgdr_huge_cycle_limit_refused_quickly():
+    with pytest.raises(ValueError, match="cycles"):
+        S.sgdr(10, 2, cycles=10**30)
+    with pytest.raises(ValueError, match="cycles"):
+        S.sgdr(10, cycles=10**30)
+
+
+def test_sgdr_mult_close_to_one_far_out_is_cheap():
+    import lrnotes.schedules.cycles as C
+
+    sched = S.sgdr(1, 1.000001)
+    value = sched(1e9)  # 6.9 million cycles: closed form past the table
+    assert 0.0 <= value <= 1.0
+    assert len(sched._cycle.__self__.S) <= C._Cycles.TABLE_MAX
+    steps = np.arange(90_000, 140_000, 0.5)  # the closed form agrees with a full table
+    far = S.sgdr(1, 1.00001)
+    got, restarts = far(steps), far.restart_steps(140_000)
+    old = C._Cycles.TABLE_MAX
+    try:
+        C._Cycles.TABLE_MAX = 10**9
+        full = S.sgdr(1, 1.00001)
+        np.testing.assert_allclose(got, full(steps), atol=1e-8)
+        np.testing.assert_array_equal(restarts, full.restart_steps(140_000))
+    finally:
+        C._Cycles.TABLE_MAX = old
+
+
+@pytest.mark.parametrize("make", [S.cosine, S.linear, S.polynomial, S.wsd, lambda T, **k: S.sgdr(10, **k),
+                                  lambda T, **k: S.constant(**k), lambda T, **k: S.inverse_sqrt(**k)])
+@pytest.mark.parametrize("bad, name", [({"warmup_start": 1.5}, "warmup_start"),
+                                       ({"warmup_shape": "cubic"}, "warmup_shape")])
+def test_warmup_arguments_checked_without_warmup(make, bad, name):
+    with pytest.raises(ValueError, match=name):
+        make(100, warmup=0, **bad)
+
+
+def test_sequence_non_list_arguments_named():
+    with pytest.raises(ValueError, match="boundaries"):
+        S.sequence([S.constant(), S.constant()], 5)
+    with pytest.raises(ValueError, match="schedules"):
+        S.sequence(S.constant(), [5])
+
+
+# ------------------------------------------------ one name for the end value: end
+@pytest.mark.parametrize("old, new", [
+    (lambda: S.cosine(100, 1.0, floor=0.1), lambda: S.cosine(100, 1.0, end=0.1)),
+    (lambda: S.sgdr(10, floor=0.1), lambda: S.sgdr(10, end=0.1)),
+    (lambda: S.wsd(100, floor=0.1), lambda: S.wsd(100, end=0.1)),
+    (lambda: S.triangular(5, low=0.1, high=1.0), lambda: S.triangular(5, end=0.1, high=1.0)),
+    (lambda: S.cooldown(S.constant(), 10, 50, floor=0.1), lambda: S.cooldown(S.constant(), 10, 50, end=0.1)),
+    (lambda: S.floor(S.linear(50), minimum=0.1), lambda: S.floor(S.linear(50), end=0.1)),
+])
+def test_old_end_names_are_deprecated_aliases(old, new):
+    with pytest.warns(DeprecationWarning, match="end="):
+        a = old()
+    b = new()
+    steps = np.arange(60)
+    np.testing.assert_array_equal(a(steps), b(steps))
+    assert repr(a) == repr(b) and "end=0.1" in repr(b)
+
+
+def test_old_and_new_end_name_together_refused():
+    with pytest.raises(ValueError, match="end"):
+        S.cosine(100, floor=0.1, end=0.2)
+
+
+def test_checks_are_public_and_the_old_names_the_same():
+    from lrnotes.schedules import _checks, checks
+
+    assert _checks._real is checks.real and _checks._int_at_least is checks.int_at_least
+    assert checks.real("x", 0.5, low=0.0, high=1.0) == 0.5
+    with pytest.raises(ValueError, match=r"x must be in \[0.0, 1.0\]"):
+        checks.real("x", 2, low=0.0, high=1.0)
+    with pytest.raises(ValueError, match="n must be an integer >= 1"):
+        checks.int_at_least("n", 0, 1)
+
+
+# ------------------------------------------------------ docstring examples are run
+import doctest
+import importlib
+import inspect
+
+
+@pytest.mark.parametrize("module", ["closed", "combinators", "cycles", "config", "checks", "_core", "__init__"])
+def test_docstring_examples_run(module):
+    mod = importlib.import_module("lrnotes.schedules" + ("" if module == "__init__" else "." + module))
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
+    assert result.failed == 0, f"{result.failed} failed docstring example(s) in {mod.__name__}"
+    for name in S.__all__:  # every schedule and combinator defined here has an example
+        obj = getattr(S, name, None)
+        if inspect.isfunction(obj) and obj.__module__ == mod.__name__:
+            assert ">>>" in (obj.__doc__ or ""), f"{name} has no docstring example"
+
+
+# ------------------------------------------------------------ a schedule from a config
+def test_from_config_builds_the_named_schedule():
+    steps = np.arange(200)
+    np.testing.assert_array_equal(S.from_config("cosine", total=150, peak=0.3, warmup=10)(steps),
+                                  S.cosine(total=150, peak=0.3, warmup=10)(steps))
+    cfg = {"name": "sgdr", "period": 10, "mult": 2, "end": 0.01}
+    np.testing.assert_array_equal(S.from_config(cfg)(steps), S.sgdr(10, 2, end=0.01)(steps))
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: S.from_config("cosin", total=10), "name must be one of"),
+    (lambda: S.from_config("cosine", total=10, lr_min=0.1), r"unknown: \['lr_min'\]"),
+    (lambda: S.from_config({"period": 10}), "must hold 'name'"),
+    (lambda: S.from_config({"name": "sgdr"}, period=3), "not both"),
+])
+def test_from_config_errors_name_what_is_allowed(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

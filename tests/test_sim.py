@@ -105,7 +105,7 @@ X0 = np.array([2.0, 1.0, -1.0])
 ])
 def test_matches_torch_optimizers(name, kw, make):
     T = 300
-    sched = S.warmup(S.cosine(T, peak=0.2, floor=0.01), steps=20)
+    sched = S.warmup(S.cosine(T, peak=0.2, end=0.01), steps=20)
     lrs = sched(np.arange(T))
     res = sgd.simulate(L.Quadratic(H3, center=C3), lrs, X0, 1, np.random.default_rng(0), **kw)
     want = _torch_run(H3, C3, X0, lrs, make, sched=sched, clip_norm=kw.get("clip_norm"),
@@ -120,7 +120,7 @@ def test_matches_torch_optimizers(name, kw, make):
 ])
 def test_momentum_reset_matches_to_torch(method, make):
     T = 240
-    sched = S.sgdr(40, mult=2, peak=0.1, floor=0.001)
+    sched = S.sgdr(40, mult=2, peak=0.1, end=0.001)
     lrs = sched(np.arange(T))
     kw = {"momentum": 0.9} if method == "sgd" else {"method": "adam"}
     q = L.Quadratic(H3, center=C3)

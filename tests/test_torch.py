@@ -17,12 +17,12 @@ N = 1200  # >= 1000 steps and >= 3 cycles of every cyclical schedule below
 # name: (our schedule, torch scheduler factory, steps compared)
 PARITY = {
     "CosineAnnealingLR": (
-        S.cosine(N, peak=PEAK, floor=FLOOR),
+        S.cosine(N, peak=PEAK, end=FLOOR),
         lambda o: L.CosineAnnealingLR(o, T_max=N, eta_min=FLOOR),
         N + 1,  # t = 0..T; past T torch's recursion climbs back up while ours stays at the floor
     ),
     "CosineAnnealingWarmRestarts(T_0=40, T_mult=2)": (  # cycles 40, 80, 160, 320, 640: 5 cycles
-        S.sgdr(40, mult=2, peak=PEAK, floor=FLOOR),
+        S.sgdr(40, mult=2, peak=PEAK, end=FLOOR),
         lambda o: L.CosineAnnealingWarmRestarts(o, T_0=40, T_mult=2, eta_min=FLOOR),
         N,
     ),
@@ -48,7 +48,7 @@ PARITY = {
         N,
     ),
     "CyclicLR triangular": (  # 2 * 100 steps a cycle: 6 cycles
-        S.triangular(100, low=FLOOR, high=PEAK),
+        S.triangular(100, end=FLOOR, high=PEAK),
         lambda o: L.CyclicLR(o, base_lr=FLOOR, max_lr=PEAK, step_size_up=100, mode="triangular"),
         N,
     ),
@@ -98,7 +98,7 @@ def _fresh(sched, reset=False):
 
 @pytest.mark.parametrize("reset", [False, True])
 def test_resume_round_trip_is_exact(reset):
-    sched = S.warmup(S.sgdr(30, mult=1.5, peak=0.05, floor=1e-4, peak_decay=0.8), steps=10)
+    sched = S.warmup(S.sgdr(30, mult=1.5, peak=0.05, end=1e-4, peak_decay=0.8), steps=10)
     k, n = 47, 150
     model, opt, scheduler = _fresh(sched, reset)
     straight = _train(model, opt, scheduler, n, seed=1)
@@ -209,7 +209,7 @@ def test_readme_example_runs_and_is_hf_cosine_with_warmup():
     code = readme.split("```python\n", 1)[1].split("```", 1)[0]
     ns = {}
     exec(code, ns)  # noqa: S102 - our own README
-    first = ns["S"].cosine(total=10_000, peak=3e-4, floor=3e-5, warmup=500)
+    first = ns["S"].cosine(total=10_000, peak=3e-4, end=3e-5, warmup=500)
     assert "warmup=500" in code and "S.warmup(" not in code
     # HF's cosine with warmup (base lr 3e-4, min_lr 3e-5): linear from 0 over 500 steps,
     # then the cosine over the remaining 9,500 steps

@@ -130,7 +130,7 @@ def test_models_are_independent(digits64):
 
 
 def test_lr_follows_the_schedule_and_momentum_reset(digits64):
-    sched = S.sgdr(10, peak=0.1, floor=0.001)
+    sched = S.sgdr(10, peak=0.1, end=0.001)
     kw = dict(hidden=(8,), momentum=0.9, dtype=torch.float64)
     tr = T.Trainer(digits64, {"sgdr": sched}, [0], reset_momentum=True, **kw)
     res = tr.run(35)

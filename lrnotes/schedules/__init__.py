@@ -22,7 +22,7 @@ In that numbering, :func:`linear` with ``end=0`` is
 line, reaching zero one step after the last update, so that :math:`\eta_T > 0`.
 
 All schedules return *absolute* learning rates; with ``peak=1`` they are multipliers.
-Floors (``floor``, ``end``) are absolute learning rates too; keras's ``alpha``, optax's
+End values (``end``) are absolute learning rates too; keras's ``alpha``, optax's
 ``alpha`` and HF's ``min_lr_ratio`` are relative: multiply them by the peak.
 
 Warmup: before, or multiplied in
@@ -45,7 +45,7 @@ Example
 -------
 >>> import numpy as np
 >>> from lrnotes import schedules as S
->>> sched = S.cosine(total=1000, peak=3e-4, floor=3e-5, warmup=50)  # HF's cosine with warmup
+>>> sched = S.cosine(total=1000, peak=3e-4, end=3e-5, warmup=50)  # HF's cosine with warmup
 >>> lrs = sched(np.arange(1000))
 >>> sched = S.retarget(sched, at=600, total=800)   # continuous at step 600
 """
@@ -63,11 +63,13 @@ from ._checks import (  # noqa: F401  (the checks are shared with the theory mod
     _real,
     _schedule_arg,
 )
+from . import checks  # noqa: F401  (public argument checks)
 from ._core import Schedule, _ipow  # noqa: F401
 from .adapter import _schedule_lr_class, reset_momentum, to_torch, trace_torch
 from .closed import constant, cosine, inverse_sqrt, linear, polynomial, step_decay, wsd
-from .combinators import CLOCKS, cooldown, floor, inv_t, retarget, sequence, shift, warmup, warmup_then
+from .combinators import CLOCKS, cooldown, envelope, floor, inv_t, retarget, sequence, shift, warmup, warmup_then
 from .cycles import DECAY_MODES, sgdr, triangular
+from .config import SCHEDULES, from_config
 
 __all__ = [
     "Schedule",
@@ -85,9 +87,12 @@ __all__ = [
     "cooldown",
     "floor",
     "inv_t",
+    "envelope",
     "sequence",
     "shift",
     "retarget",
+    "from_config",
+    "SCHEDULES",
     "ScheduleLR",
     "to_torch",
     "reset_momentum",

@@ -26,12 +26,21 @@ from ._checks import _as_steps, _int_at_least
 
 
 class Schedule:
-    """A closed-form learning-rate schedule.
+    r"""A closed-form learning-rate schedule.
 
     Call it with a step ``t`` (int, float or array, ``t >= 0``) to get the learning
     rate.  ``total`` is the budget ``T`` when the schedule has one (else ``None``).
     ``restart_steps(upto)`` lists the steps ``0 < t < upto`` at which a new cycle
     starts (warm restarts); :func:`to_torch` can reset momentum there.
+
+    Restarts are derived from the curve's own clock: ``cycle`` maps steps (a float
+    array, as the curve sees them) to a cycle key :math:`c(t)`, computed by the same
+    expressions as the curve, and step :math:`t \ge 1` is a restart exactly when
+    :math:`c(t) \ne c(t-1)`.  So :meth:`is_restart` costs two evaluations of the clock
+    (O(1), or O(log t) for a cycle table), and a combinator that changes the clock
+    (stretch, shift, cooldown) changes the restarts with it.  ``restarts`` (a callable
+    ``upto -> steps``) is accepted for schedules built elsewhere: another schedule's
+    ``_restarts`` carries its ``cycle``.
     """
 
     def __init__(
@@ -42,12 +51,18 @@ class Schedule:
         params: dict | None = None,
         total: int | None = None,
         restarts: Callable[[int], np.ndarray] | None = None,
+        cycle: Callable[[np.ndarray], np.ndarray] | None = None,
     ):
         self._fn = fn
         self.name = name
         self.params = dict(params or {})
         self.total = total
-        self._restarts = restarts
+        if cycle is None and restarts is not None:
+            cycle = getattr(restarts, "cycle", None)
+            if cycle is None:  # a plain list of restarts: count them
+                cycle = _counting_cycle(restarts)
+        self._cycle = cycle
+        self._restarts = None if cycle is None else _Restarts(self, cycle)
 
     def __call__(self, t):
         steps = _as_steps(t)
@@ -61,17 +76,25 @@ class Schedule:
     def restart_steps(self, upto: int) -> np.ndarray:
         """Integer steps ``0 < t < upto`` at which a new cycle (warm restart) begins."""
         upto = _int_at_least("upto", upto, 0)
-        if self._restarts is None:
+        if self._cycle is None or upto <= 1:
             return np.zeros(0, dtype=int)
-        r = np.unique(np.asarray(self._restarts(upto), dtype=int))
-        return r[(r > 0) & (r < upto)]
+        found = []
+        for start in range(1, upto, _CHUNK):  # steps start-1 .. stop-1, in bounded memory
+            stop = min(start + _CHUNK, upto)
+            c = cycle_key(self._cycle, np.arange(start - 1, stop, dtype=float))
+            found.append(np.flatnonzero(c[1:] != c[:-1]) + start)
+        return np.concatenate(found).astype(int)
 
     def is_restart(self, t: int) -> bool:
-        """Whether step ``t`` starts a new cycle."""
-        return bool(t > 0 and np.any(self.restart_steps(t + 1) == t))
+        """Whether step ``t`` starts a new cycle: :math:`c(t) \\ne c(t-1)`, two clock readings."""
+        t = _int_at_least("t", t, 0)
+        if self._cycle is None or t == 0:
+            return False
+        c = cycle_key(self._cycle, np.array([t - 1, t], dtype=float))
+        return bool(c[0] != c[1])
 
     def plot(self, total: int | None = None, ax=None, **kwargs):
-        """Preview this schedule (see :func:`lrnotes.plotting.plot_schedules`)."""
+        """Preview this schedule (with ``lrnotes.plotting.plot_schedules``)."""
         from ..plotting import plot_schedules
 
         return plot_schedules({self.name: self}, total=total, ax=ax, **kwargs)
@@ -79,6 +102,35 @@ class Schedule:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{self.name}({args})"
+
+
+_CHUNK = 1 << 20
+
+
+def cycle_key(cycle, t) -> np.ndarray:
+    """The cycle key of steps ``t`` (any array), read by ``cycle`` on a contiguous float array."""
+    flat = np.ascontiguousarray(np.asarray(t, dtype=float).reshape(-1))
+    return np.asarray(cycle(flat), dtype=float).reshape(flat.shape)
+
+
+class _Restarts:
+    """``upto -> restart_steps(upto)`` of a schedule, carrying its ``cycle`` for reuse."""
+
+    def __init__(self, sched, cycle):
+        self._sched, self.cycle = sched, cycle
+
+    def __call__(self, upto):
+        return self._sched.restart_steps(upto)
+
+
+def _counting_cycle(restarts):
+    """A cycle key from a plain restart list: how many restarts are at or before the step."""
+    def cycle(t):
+        top = int(np.floor(t.max(initial=0.0))) + 2
+        r = np.unique(np.asarray(restarts(top), dtype=int))
+        r = r[r > 0]
+        return np.searchsorted(r, np.floor(t), side="right").astype(float)
+    return cycle
 
 
 def _ipow(base: float, n: np.ndarray) -> np.ndarray:

@@ -11,9 +11,12 @@ peak at which the ramp starts, and ``warmup_shape`` its shape (``"linear"``,
 
 from __future__ import annotations
 
+import numbers
+from fractions import Fraction
+
 import numpy as np
 
-from ._checks import COOLDOWNS, WARMUPS, _choice, _exact, _int_at_least, _lr, _real
+from ._checks import COOLDOWNS, WARMUPS, _choice, _exact, _int_at_least, _lr, _real, _renamed
 from ._core import Schedule, _cool, _ipow, _warm
 from .combinators import _with_warmup
 
@@ -21,7 +24,14 @@ from .combinators import _with_warmup
 def constant(value: float = 1.0, *, warmup: int = 0, warmup_start: float = 0.0,
              warmup_shape: str = "linear") -> Schedule:
     r"""Constant: :math:`\eta_t = \eta` (after an optional warmup: HF
-    ``get_constant_schedule_with_warmup``)."""
+    ``get_constant_schedule_with_warmup``).
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.constant(0.1, warmup=10)([0, 5, 10, 50])
+    array([0.  , 0.05, 0.1 , 0.1 ])
+    """
     value = _lr("value", value)
 
     def build(_):
@@ -31,7 +41,14 @@ def constant(value: float = 1.0, *, warmup: int = 0, warmup_start: float = 0.0,
 
 
 def step_decay(step_size: int, gamma: float = 0.1, peak: float = 1.0) -> Schedule:
-    r"""Step decay (torch ``StepLR``): :math:`\eta_t = \eta_{\max}\,\gamma^{\lfloor t/s \rfloor}`."""
+    r"""Step decay (torch ``StepLR``): :math:`\eta_t = \eta_{\max}\,\gamma^{\lfloor t/s \rfloor}`.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.step_decay(30, gamma=0.5, peak=0.2)([0, 29, 30, 60])
+    array([0.2 , 0.2 , 0.1 , 0.05])
+    """
     s = _int_at_least("step_size", step_size, 1)
     gamma = _real("gamma", gamma, low=0.0, high=1.0, low_open=True)
     peak = _lr("peak", peak)
@@ -51,6 +68,12 @@ def inverse_sqrt(peak: float = 1.0, offset: float = 1.0, *, warmup: int = 0, war
     ``get_inverse_sqrt_schedule(opt, W, timescale)`` is ``inverse_sqrt(p, offset=timescale,
     warmup=W)`` (HF's default timescale is ``W``, or 10,000 without warmup), and timm's
     ``rsqrt`` stable phase is ``inverse_sqrt(p, offset=stable_timescale)``.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.inverse_sqrt(1.0, offset=4)([0, 12])
+    array([1. , 0.5])
     """
     peak = _lr("peak", peak)
     t0 = _real("offset", offset, low=0.0, low_open=True)
@@ -72,6 +95,12 @@ def linear(total: int, peak: float = 1.0, end: float = 0.0, *, warmup: int = 0, 
     :math:`\alpha(1 - k/(T+1))` with :math:`\alpha = \eta_{\max}(T+1)/T`.  With
     ``warmup=W`` the line spans the ``T - W`` steps after the warmup: HF's
     ``get_linear_schedule_with_warmup(opt, W, T)``.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.linear(100, peak=1.0, end=0.1)([0, 50, 100, 200])
+    array([1.  , 0.55, 0.1 , 0.1 ])
     """
     T = _int_at_least("total", total, 1)
     peak, end = _lr("peak", peak), _lr("end", end)
@@ -95,6 +124,12 @@ def polynomial(total: int, peak: float = 1.0, end: float = 0.0, power: float = 1
     ``power`` :math:`\kappa = 1` is :func:`linear`; :math:`\kappa = 2` decays fast and
     lands softly.  With ``warmup=W`` it spans the ``T - W`` steps after the warmup: HF's
     ``get_polynomial_decay_schedule_with_warmup(opt, W, T, lr_end, power)``.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.polynomial(100, peak=1.0, power=2)([0, 50, 100])
+    array([1.  , 0.25, 0.  ])
     """
     T = _int_at_least("total", total, 1)
     peak, end = _lr("peak", peak), _lr("end", end)
@@ -117,7 +152,8 @@ def polynomial(total: int, peak: float = 1.0, end: float = 0.0, power: float = 1
     return _with_warmup(build, T, warmup, warmup_start, warmup_shape)
 
 
-def cosine(total: int, peak: float = 1.0, floor: float = 0.0, *, warmup: int = 0, warmup_start: float = 0.0,
+@_renamed(floor="end")
+def cosine(total: int, peak: float = 1.0, end: float = 0.0, *, warmup: int = 0, warmup_start: float = 0.0,
            warmup_shape: str = "linear") -> Schedule:
     r"""Cosine annealing (torch ``CosineAnnealingLR`` for :math:`t \le T`):
 
@@ -127,28 +163,58 @@ def cosine(total: int, peak: float = 1.0, floor: float = 0.0, *, warmup: int = 0
     It stays at :math:`\eta_{\min}` after ``T`` (torch's recursion and HF's lambda climb
     back up instead).  With ``warmup=W`` the cosine spans the ``T - W`` steps after the
     warmup: HF's ``get_cosine_schedule_with_warmup(opt, W, T)`` and optax's
-    ``warmup_cosine_decay_schedule(s*p, p, W, T, floor)``.  keras's ``CosineDecay`` counts
+    ``warmup_cosine_decay_schedule(s*p, p, W, T, end)``.  keras's ``CosineDecay`` counts
     its ``decay_steps`` *after* the warmup: ``cosine(W + D, p, warmup=W)``.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.cosine(100, peak=1.0, end=0.1)([0, 50, 100])
+    array([1.  , 0.55, 0.1 ])
     """
     T = _int_at_least("total", total, 1)
-    peak, lo = _lr("peak", peak), _lr("floor", floor)
+    peak, lo = _lr("peak", peak), _lr("end", end)
 
     def build(n):
         return Schedule(
             lambda t: lo + 0.5 * (peak - lo) * (1.0 + np.cos(np.pi * np.minimum(t, n) / n)),
-            name="cosine", params={"total": n, "peak": peak, "floor": lo}, total=n,
+            name="cosine", params={"total": n, "peak": peak, "end": lo}, total=n,
         )
 
     return _with_warmup(build, T, warmup, warmup_start, warmup_shape)
 
 
+def _decay_length(f, T: int) -> Fraction:
+    r"""The decay length :math:`D = fT` in steps, exactly.
+
+    A :class:`fractions.Fraction` ``f`` is taken as it is.  A float's exact binary value
+    times :math:`T` is snapped to the nearest integer when within :math:`10^{-9}` (relative)
+    of it (``0.07 * 100`` is 7 steps, ``7e-7 * 10**7`` is 7), else to the decimal as
+    typed times :math:`T` (``1e-7 * 10**6`` is 1/10), else to ``f`` read as the nearest
+    fraction with denominator at most :math:`10^6` times :math:`T` (``36/37``), whichever
+    is that close first, else kept as it is.  A decay that rounds to 0 steps is refused.
+    """
+    if isinstance(f, numbers.Rational):
+        D = Fraction(int(f.numerator), int(f.denominator)) * T
+    else:
+        binary = Fraction(float(f)) * T
+        near, tol = round(binary), Fraction(1, 10**9) * max(1, binary)
+        typed = Fraction(repr(float(f))) * T  # the decimal as typed: 1e-07 is 1/10**7
+        simple = Fraction(float(f)).limit_denominator(10**6) * T
+        D = next((x for x in (Fraction(near), typed, simple) if abs(binary - x) <= tol), binary)
+    if D <= 0:
+        raise ValueError(f"decay_frac * total must be more than 0 steps, got decay_frac={f!r}, total={T}")
+    return D
+
+
+@_renamed(floor="end")
 def wsd(
     total: int,
     peak: float = 1.0,
     warmup: int = 0,
     decay_frac: float | None = None,
     cooldown: str = "linear",
-    floor: float = 0.0,
+    end: float = 0.0,
     *,
     decay_steps: int | None = None,
     warmup_start: float = 0.0,
@@ -158,7 +224,7 @@ def wsd(
 
     A warmup over ``warmup`` :math:`W` steps (from ``warmup_start`` times the peak, of
     ``warmup_shape`` :math:`w`), then :math:`\eta_{\max}` until the decay starts at
-    :math:`t_d = T - D`, then a cooldown to ``floor`` at :math:`t = T`, with progress
+    :math:`t_d = T - D`, then a cooldown to ``end`` at :math:`t = T`, with progress
     :math:`p = (t - t_d)/D`:
 
     .. math:: \eta_t = \eta_{\min} + (\eta_{\max}-\eta_{\min})\,c(p), \quad
@@ -172,10 +238,17 @@ def wsd(
     floating point can land just below it); when it is not, :math:`t_d` is fractional,
     as in the book's exercise.  HF's ``get_wsd_schedule(opt, W, D, T, warmup_type=w,
     decay_type=c, min_lr_ratio=r)`` is ``wsd(T, p, W, decay_steps=D, cooldown=c,
-    floor=r*p, warmup_start=r, warmup_shape=w)`` (HF's ``"1-sqrt"`` is ``"sqrt"``).
+    end=r*p, warmup_start=r, warmup_shape=w)`` (HF's ``"1-sqrt"`` is ``"sqrt"``).
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> sched = S.wsd(100, peak=1.0, warmup=10, decay_frac=0.2)
+    >>> sched([0, 5, 10, 80, 90, 100])
+    array([0. , 0.5, 1. , 1. , 0.5, 0. ])
     """
     T = _int_at_least("total", total, 1)
-    peak, lo = _lr("peak", peak), _lr("floor", floor)
+    peak, lo = _lr("peak", peak), _lr("end", end)
     W = _int_at_least("warmup", warmup, 0)
     if W >= T:
         raise ValueError(f"warmup must be shorter than the budget: warmup={W} >= total={T}")
@@ -190,8 +263,9 @@ def wsd(
             raise ValueError(f"decay_steps must be in [1, total={T}], got {D}")
         name, D = "decay_steps", _exact(D)
     else:
-        f = _real("decay_frac", 0.1 if decay_frac is None else decay_frac, low=0.0, high=1.0, low_open=True)
-        name, D = "decay_frac", _exact(f) * T
+        f = 0.1 if decay_frac is None else decay_frac
+        _real("decay_frac", f, low=0.0, high=1.0, low_open=True)
+        name, D = "decay_frac", _decay_length(f, T)
     if T - D < W:
         raise ValueError(
             f"the decay ({name}: {float(D):g} steps) must fit after the warmup "
@@ -201,6 +275,7 @@ def wsd(
 
     def fn(t):
         out = lo + (peak - lo) * _cool(cooldown, np.clip((t - t_decay) / length, 0.0, 1.0))
+        out[t >= T] = lo  # the end value exactly, also for a fractional decay start
         if W > 0:
             up = t < W
             out[up] = peak * (s + (1.0 - s) * _warm(warmup_shape, t[up] / W))
@@ -209,7 +284,7 @@ def wsd(
     return Schedule(
         fn,
         name="wsd",
-        params={"total": T, "peak": peak, "warmup": W, "decay_steps": int(D) if D.denominator == 1 else float(D), "cooldown": cooldown, "floor": lo,
+        params={"total": T, "peak": peak, "warmup": W, "decay_steps": int(D) if D.denominator == 1 else float(D), "cooldown": cooldown, "end": lo,
                 "warmup_start": s, "warmup_shape": warmup_shape},
         total=T,
     )

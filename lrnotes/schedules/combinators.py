@@ -14,12 +14,12 @@ Two warmups, because the libraries disagree (see the book's page "one name, many
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
-from ._checks import COOLDOWNS, WARMUPS, _choice, _int_at_least, _lr, _real, _schedule_arg
-from ._core import Schedule, _cool, _warm
+from ._checks import COOLDOWNS, WARMUPS, _choice, _int_at_least, _lr, _real, _renamed, _schedule_arg
+from ._core import Schedule, _cool, _warm, cycle_key
 
 
 def warmup(inner: Schedule, steps: int, start: float = 0.0, shape: str = "linear") -> Schedule:
@@ -33,6 +33,12 @@ def warmup(inner: Schedule, steps: int, start: float = 0.0, shape: str = "linear
     decay has already begun when the warmup ends: ``warmup(cosine(T), W)`` is *not*
     HF's ``get_cosine_schedule_with_warmup`` (that is ``cosine(T, warmup=W)``, see
     :func:`warmup_then`).  The budget is unchanged; ``steps`` must be shorter than it.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.warmup(S.cosine(100), 10)([0, 5, 10])
+    array([0.        , 0.49692209, 0.97552826])
     """
     inner = _schedule_arg("inner", inner)
     W = _int_at_least("steps", steps, 1)
@@ -52,7 +58,7 @@ def warmup(inner: Schedule, steps: int, start: float = 0.0, shape: str = "linear
         name="warmup",
         params={"inner": inner, "steps": W, "start": s, "shape": shape},
         total=inner.total,
-        restarts=inner._restarts,
+        cycle=inner._cycle,
     )
 
 
@@ -69,6 +75,12 @@ def warmup_then(inner: Schedule, steps: int, start: float = 0.0, shape: str = "l
     warmup ``shape`` :math:`w` of :func:`warmup`.  The budget grows by ``steps``:
     keras's ``CosineDecay(p, D, warmup_target=p, warmup_steps=W)`` (from 0) is
     ``warmup_then(cosine(D, p), W)``.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.warmup_then(S.cosine(100), 10)([0, 5, 10, 110])
+    array([0. , 0.5, 1. , 0. ])
     """
     inner = _schedule_arg("inner", inner)
     W = _int_at_least("steps", steps, 1)
@@ -83,21 +95,23 @@ def warmup_then(inner: Schedule, steps: int, start: float = 0.0, shape: str = "l
         out[~up] = inner(t[~up] - W)
         return out
 
-    def restarts(upto):
-        return inner.restart_steps(max(upto - W, 0)) + W
+    def cycle(t):  # the warmup reads inner(0)
+        return cycle_key(inner._cycle, np.maximum(t - W, 0.0))
 
     return Schedule(
         fn,
         name="warmup_then",
         params={"inner": inner, "steps": W, "start": s, "shape": shape},
         total=None if inner.total is None else W + inner.total,
-        restarts=restarts if inner._restarts is not None else None,
+        cycle=cycle if inner._cycle is not None else None,
     )
 
 
 def _with_warmup(build, total, steps, start, shape) -> Schedule:
     """``build(T - W)`` after a warmup of ``W`` steps, the budget ``T`` counting the warmup."""
     W = _int_at_least("warmup", steps, 0)
+    _real("warmup_start", start, low=0.0, high=1.0)  # checked even when there is no warmup
+    _choice("warmup_shape", shape, WARMUPS)
     if W == 0:
         return build(total)
     if total is not None and W >= total:
@@ -105,8 +119,9 @@ def _with_warmup(build, total, steps, start, shape) -> Schedule:
     return warmup_then(build(None if total is None else total - W), W, start=start, shape=shape)
 
 
+@_renamed(floor="end")
 def cooldown(inner: Schedule, steps: int, total: int | None = None, shape: str = "linear",
-             floor: float = 0.0) -> Schedule:
+             end: float = 0.0) -> Schedule:
     r"""A cooldown over the last ``steps`` of the budget, put onto any schedule.
 
     With :math:`t_c = T - D` (``total`` :math:`T`, default ``inner.total``; ``steps`` :math:`D`)
@@ -119,10 +134,16 @@ def cooldown(inner: Schedule, steps: int, total: int | None = None, shape: str =
               & t \ge t_c.
               \end{cases}
 
-    The factor multiplies what is left of ``inner`` above the ``floor``
-    :math:`\eta_{\min}`, so a decaying schedule keeps decaying under it: this is
+    The factor multiplies what is left of ``inner`` above the end value
+    ``end`` :math:`\eta_{\min}`, so a decaying schedule keeps decaying under it: this is
     timm's ``WSDLRScheduler`` (stable phase ``rsqrt`` = :func:`inverse_sqrt`) and Big
     Vision's rsqrt schedule with a linear cooldown.  From :math:`t = T` on it is the floor.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.cooldown(S.constant(1.0), 20, total=100)([0, 80, 90, 100])
+    array([1. , 1. , 0.5, 0. ])
     """
     inner = _schedule_arg("inner", inner)
     if total is None:
@@ -134,7 +155,7 @@ def cooldown(inner: Schedule, steps: int, total: int | None = None, shape: str =
     if D > T:
         raise ValueError(f"the cooldown must fit in the budget: steps={D} > total={T}")
     shape = _choice("shape", shape, COOLDOWNS)
-    lo = _lr("floor", floor)
+    lo = _lr("end", end)
     tc = T - D
 
     def fn(t):
@@ -144,15 +165,15 @@ def cooldown(inner: Schedule, steps: int, total: int | None = None, shape: str =
         out[late] = lo + (out[late] - lo) * _cool(shape, p)
         return out
 
-    def restarts(upto):
-        return inner.restart_steps(min(upto, tc + 1))
+    def cycle(t):  # the factor c(p) > 0 until T keeps inner's jumps; from T on the floor
+        return cycle_key(inner._cycle, np.where(t >= T, float(T - 1), t))
 
     return Schedule(
         fn,
         name="cooldown",
-        params={"inner": inner, "steps": D, "total": T, "shape": shape, "floor": lo},
+        params={"inner": inner, "steps": D, "total": T, "shape": shape, "end": lo},
         total=T,
-        restarts=restarts if inner._restarts is not None else None,
+        cycle=cycle if inner._cycle is not None else None,
     )
 
 
@@ -162,34 +183,45 @@ def shift(inner: Schedule, steps: int) -> Schedule:
     HF's ``get_cosine_with_min_lr_schedule_with_warmup_lr_rate`` is HF's cosine with
     warmup one step early (its warmup starts at :math:`\eta_{\max}/W`):
     ``shift(cosine(T, p, r*p, warmup=W), 1)``.  The budget shrinks by :math:`s`.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.shift(S.linear(100), 50)([0, 50])
+    array([0.5, 0. ])
     """
     inner = _schedule_arg("inner", inner)
     k = _int_at_least("steps", steps, 0)
     if inner.total is not None and k >= inner.total:
         raise ValueError(f"steps must be shorter than the budget: steps={k} >= total={inner.total}")
 
-    def restarts(upto):
-        return inner.restart_steps(upto + k) - k
-
     return Schedule(
         lambda t: inner(t + k),
         name="shift",
         params={"inner": inner, "steps": k},
         total=None if inner.total is None else inner.total - k,
-        restarts=restarts if inner._restarts is not None else None,
+        cycle=None if inner._cycle is None else (lambda t: cycle_key(inner._cycle, t + k)),
     )
 
 
-def floor(inner: Schedule, minimum: float) -> Schedule:
-    r"""Never below ``minimum``: :math:`\eta_t = \max(\text{inner}(t), \eta_{\min})`."""
+@_renamed(minimum="end")
+def floor(inner: Schedule, end: float) -> Schedule:
+    r"""Never below ``end``: :math:`\eta_t = \max(\text{inner}(t), \eta_{\min})`.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.floor(S.linear(100), end=0.2)([0, 50, 90])
+    array([1. , 0.5, 0.2])
+    """
     inner = _schedule_arg("inner", inner)
-    lo = _lr("minimum", minimum)
+    lo = _lr("end", end)
     return Schedule(
         lambda t: np.maximum(inner(t), lo),
         name="floor",
-        params={"inner": inner, "minimum": lo},
+        params={"inner": inner, "end": lo},
         total=inner.total,
-        restarts=inner._restarts,
+        cycle=inner._cycle,
     )
 
 
@@ -198,6 +230,12 @@ def inv_t(inner: Schedule, t0: float = 1.0) -> Schedule:
 
     If ``inner`` is bounded and bounded away from zero, the result satisfies
     :math:`\sum_t \eta_t = \infty` and :math:`\sum_t \eta_t^2 < \infty`.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.inv_t(S.constant(1.0), t0=10)([0, 10, 90])
+    array([1. , 0.5, 0.1])
     """
     inner = _schedule_arg("inner", inner)
     t0 = _real("t0", t0, low=0.0, low_open=True)
@@ -206,7 +244,7 @@ def inv_t(inner: Schedule, t0: float = 1.0) -> Schedule:
         name="inv_t",
         params={"inner": inner, "t0": t0},
         total=inner.total,
-        restarts=inner._restarts,
+        cycle=inner._cycle,
     )
 
 
@@ -223,7 +261,17 @@ def sequence(schedules: Sequence[Schedule], boundaries: Sequence[int], clock: st
     replaces the first steps of its cosine instead of delaying it).  Piece :math:`i`
     takes over *at* step :math:`b_{i-1}`; keras's ``PiecewiseConstantDecay`` switches
     one step later (use :math:`b + 1`).
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> sched = S.sequence([S.constant(0.5), S.cosine(100)], [10])
+    >>> sched([0, 9, 10, 60])
+    array([0.5, 0.5, 1. , 0.5])
     """
+    for name, value in (("schedules", schedules), ("boundaries", boundaries)):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            raise ValueError(f"{name} must be a list, got {type(value).__name__} {value!r}")
     scheds = [_schedule_arg(f"schedules[{i}]", s) for i, s in enumerate(schedules)]
     if not scheds:
         raise ValueError("schedules must hold at least one schedule")
@@ -247,13 +295,29 @@ def sequence(schedules: Sequence[Schedule], boundaries: Sequence[int], clock: st
                 out[mask] = s(t[mask] - offsets[i])
         return out
 
-    def restarts(upto):  # each piece's own restarts, within its own stretch of steps
-        ends = bounds + [upto]
-        found = []
-        for s, begin, off, end in zip(scheds, starts, offsets, ends):
-            r = s.restart_steps(max(min(end, upto) - off, 0)) + off
-            found.append(r[r >= begin])
-        return np.concatenate(found)
+    # cycle key: piece i's own key, shifted to continue the previous piece's last key, so
+    # that a boundary is a restart only where the piece itself restarts there (relative
+    # clock: never, its clock starts at 0; absolute clock: where it restarts at b)
+    keyed = [sc._cycle for sc in scheds]
+    refs = [0.0] + [float(b - 1) if clock == "absolute" else 0.0 for b in bounds]
+
+    def own(i, t):
+        if keyed[i] is None:
+            return np.zeros(np.shape(t))
+        return cycle_key(keyed[i], np.asarray(t, dtype=float) - offsets[i])
+
+    bases = [0.0]
+    for i, b in enumerate(bounds):  # the key at step b - 1, the last step of piece i
+        bases.append(bases[-1] + float(own(i, [b - 1])[0] - own(i, [refs[i] + offsets[i]])[0]))
+
+    def cycle(t):
+        out = np.empty_like(t)
+        piece = np.searchsorted(bounds, t, side="right")
+        for i in range(len(scheds)):
+            mask = piece == i
+            if np.any(mask):
+                out[mask] = bases[i] + own(i, t[mask]) - own(i, [refs[i] + offsets[i]])[0]
+        return out
 
     last = scheds[-1].total
     return Schedule(
@@ -261,7 +325,7 @@ def sequence(schedules: Sequence[Schedule], boundaries: Sequence[int], clock: st
         name="sequence",
         params={"schedules": scheds, "boundaries": bounds, "clock": clock},
         total=None if last is None else offsets[-1] + last,
-        restarts=restarts,
+        cycle=cycle if any(c is not None for c in keyed) else None,
     )
 
 
@@ -275,9 +339,18 @@ def retarget(inner: Schedule, at: int, total: int) -> Schedule:
 
     So :math:`\eta'_a = \eta_a` (no jump), and the schedule reaches its end value
     exactly at :math:`T'`.  For linear decay this is the straight line from
-    :math:`\eta_a` to zero at :math:`T'`.  A restart of ``inner`` at step :math:`r \ge a`
-    moves to the first integer step whose stretched time reaches :math:`r`; the
-    product and quotient of integers above are exact there, so that step has the peak.
+    :math:`\eta_a` to zero at :math:`T'`.  The restarts are read off the same stretched
+    clock as the curve: step :math:`t` is a restart when ``inner``'s cycle at the
+    stretched time of :math:`t` differs from that of :math:`t - 1`, so a cycle start
+    :math:`S_i` that is not an integer moves to the first step whose stretched time
+    reaches :math:`S_i`, the step at which the curve jumps.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> sched = S.retarget(S.linear(100), at=50, total=150)
+    >>> sched([0, 50, 100, 150])
+    array([1.  , 0.5 , 0.25, 0.  ])
     """
     inner = _schedule_arg("inner", inner)
     if inner.total is None:
@@ -290,19 +363,45 @@ def retarget(inner: Schedule, at: int, total: int) -> Schedule:
     if T2 <= a:
         raise ValueError(f"the new total must be after the switch: total={T2} <= at={a}")
 
-    def fn(t):
-        return inner(np.where(t < a, t, a + (t - a) * (T - a) / (T2 - a)))
+    def clock(t):
+        return np.where(t < a, t, a + (t - a) * (T - a) / (T2 - a))
 
-    def restarts(upto):
-        r = inner.restart_steps(T + 1)
-        before, after = r[r < a], r[r >= a]
-        moved = np.array([a + -(-(int(x) - a) * (T2 - a) // (T - a)) for x in after], dtype=int)
-        return np.concatenate([before, moved])
+    def fn(t):
+        return inner(clock(t))
 
     return Schedule(
         fn,
         name="retarget",
         params={"inner": inner, "at": a, "total": T2},
         total=T2,
-        restarts=restarts if inner._restarts is not None else None,
+        cycle=None if inner._cycle is None else (lambda t: cycle_key(inner._cycle, clock(t))),
     )
+
+
+def envelope(inner: Schedule, gamma: float, end: float = 0.0) -> Schedule:
+    r"""An exponential envelope on what ``inner`` has above ``end``:
+    :math:`\eta_t = \eta_{\text{end}} + (\text{inner}(t) - \eta_{\text{end}})\,\gamma^{t}`.
+
+    ``gamma`` :math:`\gamma \in (0, 1]`.  torch's ``CyclicLR(opt, base_lr=b, max_lr=h,
+    step_size_up=s, mode="exp_range", gamma=g)`` is
+    ``envelope(triangular(s, end=b, high=h), g, end=b)``.  :math:`\gamma^t` is Python's
+    scalar power for a whole step (as torch computes it), NumPy's otherwise.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.envelope(S.triangular(5, end=0.1, high=1.0), 0.5, end=0.1)([0, 5, 10, 15])
+    array([0.1       , 0.128125  , 0.1       , 0.10002747])
+    """
+    inner = _schedule_arg("inner", inner)
+    g = _real("gamma", gamma, low=0.0, high=1.0, low_open=True)
+    lo = _lr("end", end)
+
+    def fn(t):
+        whole = t == np.floor(t)
+        power = np.power(g, t)
+        power[whole] = [g ** int(x) for x in t[whole]]
+        return lo + (inner(t) - lo) * power
+
+    return Schedule(fn, name="envelope", params={"inner": inner, "gamma": g, "end": lo},
+                    total=inner.total, cycle=inner._cycle)

@@ -16,7 +16,10 @@ While the denominators of :math:`S_i` stay below :math:`2^{1024}` (for ``mult=1.
 the first 300 cycles: past :math:`10^{12}` steps) this is exact; beyond that the starts
 are summed in float64 (such an :math:`S_i` is far from an integer: for :math:`m = p/q`
 in lowest terms, :math:`S_i` is an integer only while :math:`q^{i-1}` divides the
-numerator of :math:`T_0`).
+numerator of :math:`T_0`).  Past :math:`2^{16}` cycles (``mult`` close to 1) the table
+stops growing and a step's cycle is found in closed form,
+:math:`n = \lfloor \log_m(1 + t(m-1)/T_0) \rfloor` corrected by one against the float
+starts, so a step far out costs O(1) time and memory.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._checks import _choice, _exact, _int_at_least, _lr, _real
+from ._checks import _choice, _exact, _int_at_least, _lr, _real, _renamed
 from ._core import Schedule, _ipow
 from .combinators import _with_warmup
 
@@ -37,6 +40,7 @@ class _Cycles:
     """Restart steps R_i, float starts S_i and lengths T_i of SGDR cycles, grown on demand."""
 
     EXACT_BITS = 1024
+    TABLE_MAX = 1 << 16  # past this many cycles (mult close to 1), starts in closed form
 
     def __init__(self, T0: Fraction, m: Fraction, limit: int | None):
         self.T0, self.m, self.limit, self.mf = T0, m, limit, float(m)
@@ -62,7 +66,8 @@ class _Cycles:
     def table(self, t_max: float):
         """(R, S, L) as arrays, with a start beyond ``t_max`` or the cycle limit's end in them."""
         grew = False
-        while self.S[-1] <= t_max and (self.limit is None or len(self.S) <= self.limit):
+        while (self.S[-1] <= t_max and (self.limit is None or len(self.S) <= self.limit)
+               and len(self.S) < self.TABLE_MAX):
             self._grow()
             grew = True
         if grew or self._arrays is None:
@@ -87,28 +92,43 @@ class _Cycles:
         R, S, L = self.table(float(t.max(initial=0.0)))
         whole = t == np.floor(t)
         n = np.where(whole, np.searchsorted(R, t, side="right"), np.searchsorted(S, t, side="right")) - 1
-        return n.astype(float), t - S[n], L[n]
+        n, cur, length = n.astype(float), t - S[n], L[n]
+        if len(S) >= self.TABLE_MAX:  # beyond the table: float closed form, O(1) a step
+            far = t >= S[-1]
+            if np.any(far):
+                n[far], cur[far], length[far] = self._far(t[far], len(S) - 1)
+        return n, cur, length
 
-    def restarts(self, upto: int) -> np.ndarray:
-        if self.m == 1:
-            a, b = self.T0.numerator, self.T0.denominator
-            count = (upto - 1) * b // a
-            if self.limit is not None:
-                count = min(count, self.limit - 1)
-            if count * a < 2**62:
-                i = np.arange(1, max(count, 0) + 1, dtype=np.int64)
-                return -((-i * a) // b)
-            return np.array([-(-k * a // b) for k in range(1, count + 1)], dtype=int)
-        R, _, _ = self.table(float(upto))
-        last = len(R) if self.limit is None else min(len(R), self.limit)
-        return R[1:last].astype(int)
+    def _far(self, t, first):
+        r"""Cycle of steps past the table's last start: :math:`n = \lfloor\log_m(1 + t(m-1)/T_0)\rfloor`.
+
+        For an integer step, :math:`\lceil S_n\rceil \le t \iff S_n \le t`, so one test
+        against the float starts serves both; ``n`` is corrected by one either way.
+        """
+        T0, lm = float(self.T0), math.log(self.mf)
+
+        def start(n):
+            return T0 * np.expm1(n * lm) / (self.mf - 1.0)
+
+        n = np.maximum(np.floor(np.log1p(t * (self.mf - 1.0) / T0) / lm), first)
+        n = np.where(start(n) > t, n - 1, n)
+        n = np.where(start(n + 1) <= t, n + 1, n)
+        if self.limit is not None:
+            n = np.minimum(n, self.limit)
+        return n, t - start(n), T0 * np.exp(n * lm)
+
+    def cycle(self, t: np.ndarray) -> np.ndarray:
+        """The cycle index of each step, read as the curve reads it; stops at the last cycle."""
+        n, _, _ = self.locate(t)
+        return n if self.limit is None else np.minimum(n, self.limit - 1)
 
 
+@_renamed(floor="end")
 def sgdr(
     period: float,
     mult: float = 1.0,
     peak: float = 1.0,
-    floor: float = 0.0,
+    end: float = 0.0,
     peak_decay: float = 1.0,
     *,
     decay_mode: str = "amplitude",
@@ -143,10 +163,19 @@ def sgdr(
     ``sgdr(Fraction(T - W, k), peak=p, cycles=k, warmup=W)``.  timm's warmup replaces
     the first steps instead: ``sequence([warmup(constant(p), W, s), sgdr(...)], [W],
     clock="absolute")``.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> sched = S.sgdr(10, mult=2, peak=1.0)
+    >>> sched([0, 5, 10, 30])
+    array([1. , 0.5, 1. , 1. ])
+    >>> sched.restart_steps(100)
+    array([10, 30, 70])
     """
     T0 = _exact(_real("period", period, low=1.0))
     m = _exact(_real("mult", mult, low=1.0))
-    peak, lo = _lr("peak", peak), _lr("floor", floor)
+    peak, lo = _lr("peak", peak), _lr("end", end)
     d = _real("peak_decay", peak_decay, low=0.0, high=1.0, low_open=True)
     mode = _choice("decay_mode", decay_mode, DECAY_MODES)
     k = None if cycles is None else _int_at_least("cycles", cycles, 1)
@@ -164,6 +193,12 @@ def sgdr(
             out = lo + 0.5 * (peak * dn - lo) * wave
         return np.where(done, lo, out)
 
+    if k is not None and (k - 1) * math.log(float(m)) + math.log(float(T0)) > math.log(2.0**62):
+        raise ValueError(f"cycles must keep the budget below 2**62 steps for period={period!r}, mult={mult!r}, "
+                         f"got cycles={k} (leave cycles=None for no limit)")
+    if k is not None and m == 1 and T0 * k > 2**62:
+        raise ValueError(f"cycles must keep the budget below 2**62 steps for period={period!r}, got cycles={k}")
+
     def build(_):
         end = None
         if k is not None:
@@ -172,27 +207,37 @@ def sgdr(
         return Schedule(
             fn,
             name="sgdr",
-            params={"period": period, "mult": mult, "peak": peak, "floor": lo, "peak_decay": d,
+            params={"period": period, "mult": mult, "peak": peak, "end": lo, "peak_decay": d,
                     "decay_mode": mode, "cycles": k},
             total=end,
-            restarts=table.restarts,
+            cycle=table.cycle,
         )
 
     return _with_warmup(build, None, warmup, warmup_start, warmup_shape)
 
 
-def triangular(step_size: int, low: float, high: float) -> Schedule:
+@_renamed(low="end")
+def triangular(step_size: int, end: float, high: float) -> Schedule:
     r"""Triangular cyclical LR (torch ``CyclicLR``, mode ``"triangular"``).
 
-    Rises linearly from ``low`` to ``high`` over ``step_size`` steps, falls back over the
+    Rises linearly from ``end`` (the low point, where each cycle ends) to ``high``
+    over ``step_size`` steps, falls back over the
     next ``step_size``, and repeats:
     :math:`\eta_t = \eta_{lo} + (\eta_{hi}-\eta_{lo})\max(0, 1 - |t/s - 2c + 1|)` with
     :math:`c = \lfloor 1 + t/(2s) \rfloor`.
+
+    Example:
+
+    >>> from lrnotes import schedules as S
+    >>> S.triangular(5, end=0.1, high=1.0)([0, 5, 10])
+    array([0.1, 1. , 0.1])
+    >>> S.triangular(5, end=0.1, high=1.0).restart_steps(31)
+    array([10, 20, 30])
     """
     s = _int_at_least("step_size", step_size, 1)
-    low, high = _lr("low", low), _lr("high", high)
+    low, high = _lr("end", end), _lr("high", high)
     if high < low:
-        raise ValueError(f"high must be >= low, got low={low}, high={high}")
+        raise ValueError(f"high must be >= end, got end={low}, high={high}")
 
     def fn(t):
         c = np.floor(1.0 + t / (2 * s))
@@ -202,6 +247,6 @@ def triangular(step_size: int, low: float, high: float) -> Schedule:
     return Schedule(
         fn,
         name="triangular",
-        params={"step_size": s, "low": low, "high": high},
-        restarts=lambda upto: np.arange(2 * s, max(upto, 0), 2 * s),
+        params={"step_size": s, "end": low, "high": high},
+        cycle=lambda t: np.floor(t / (2 * s)),
     )

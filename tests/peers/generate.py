@@ -90,6 +90,9 @@ CURVES = {
     # ---- torch (LRScheduler recursions)
     "torch_cosine_annealing": ("torch", "CosineAnnealingLR(opt, T_max=1000, eta_min=1e-3)", 1200),
     "torch_linearlr_default": ("torch", "LinearLR(opt, total_iters=100)", 1200),
+    # added by issue 19 with torch 2.13.0+cpu alone (its version is stored with the curve)
+    "torch_cycliclr_exp_range": ("torch", "CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=50, "
+                                 "mode='exp_range', gamma=0.998, cycle_momentum=False)", 1200),
 }
 
 
