@@ -154,3 +154,25 @@ def test_1_6c_correct_answers_pass(seed):
 @pytest.mark.parametrize("extra, words", [(-1, "take exactly n_steps"), (1, "take exactly n_steps")])
 def test_1_6c_off_by_one_steps_fail(seed, extra, words):
     assert words in _failed_text(G.check_simulated_variance(_simulate(extra), seed=seed))
+
+
+# ---------------------------------------------------------------- 1.1d: the peak check's name tells the truth
+def test_1_1d_peak_check_fails_for_a_zero_schedule():
+    report = G.check_fixed_wsd_schedule(lambda t: 0.0, seed=0)
+    peak = [r for r in report.results if r.name.startswith("the largest value is 1")]
+    assert peak and peak[0].status == "fail" and "never reaches its peak" in peak[0].hint, report
+
+
+# ---------------------------------------------------------------- 1.1a: requirements the task states
+def test_1_1a_stated_requirements_are_enforced():
+    ns = solution_functions("1-1-build-a-schedule")
+    good = ns["linear_decay"]
+    assert G.check_linear_decay(good, seed=0).passed
+
+    def accepts_bool(k, T, alpha=1.0):
+        return good(k, int(T) if isinstance(T, bool) else T, alpha)
+
+    assert "True" in _failed_text(G.check_linear_decay(accepts_bool, seed=0))
+    nb = nbformat.read(SOLUTIONS / "1-1-build-a-schedule.ipynb", as_version=4)
+    task = next(c.source for c in nb.cells if "E1.1a: linear decay\n" in c.source)
+    assert "nor is `True`" in task
