@@ -176,3 +176,19 @@ def test_1_1a_stated_requirements_are_enforced():
     nb = nbformat.read(SOLUTIONS / "1-1-build-a-schedule.ipynb", as_version=4)
     task = next(c.source for c in nb.cells if "E1.1a: linear decay\n" in c.source)
     assert "nor is `True`" in task
+
+
+# ---------------------------------------------------------------- answers only behind the solutions
+@pytest.mark.parametrize("stem", ["1-3-double-well", "1-6-batch-size-noise", "2-1-euler-lagrange"])
+def test_takeaways_come_after_the_solutions(stem):
+    nb = nbformat.read(SOLUTIONS.parent / f"{stem}.ipynb", as_version=4)  # the student notebook
+    text = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    solutions = next(i for i, s in enumerate(text) if s.startswith("## Solutions"))
+    assert not any("## Takeaways" in s for s in text[:solutions])
+    assert any("## Takeaways" in s for s in text[solutions:])
+
+
+def test_1_6a_stub_does_not_give_the_formula():
+    nb = nbformat.read(SOLUTIONS.parent / "1-6-batch-size-noise.ipynb", as_version=4)
+    stub = next(c.source for c in nb.cells if "def stationary_variance" in c.source)
+    assert "2 - eta lam" not in stub
