@@ -192,3 +192,12 @@ def test_1_6a_stub_does_not_give_the_formula():
     nb = nbformat.read(SOLUTIONS.parent / "1-6-batch-size-noise.ipynb", as_version=4)
     stub = next(c.source for c in nb.cells if "def stationary_variance" in c.source)
     assert "2 - eta lam" not in stub
+
+
+# ---------------------------------------------------------------- a shape hint that fits tasks with a sum
+def test_shape_hint_does_not_forbid_reductions():
+    from lrnotes.grading._core import CheckFailed, as_array
+
+    with pytest.raises(CheckFailed) as e:
+        as_array(np.ones((3, 2)), (3,), "log_growth(...)")
+    assert "no reductions" not in str(e.value.hint) and "(3,)" in str(e.value.hint)
