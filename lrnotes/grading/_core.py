@@ -408,8 +408,8 @@ def as_array(value, shape: Sequence[int] | None, what: str, *, finite: bool = Tr
     if shape is not None and arr.shape != tuple(shape):
         raise CheckFailed(
             f"{what} returned shape {arr.shape}, expected {tuple(shape)}",
-            "work element-wise on the input array (no loops that append, no reductions), "
-            "so the output has the input's shape",
+            f"the task asks for shape {tuple(shape)}: check which axis you sum or loop over, "
+            "and that nothing extra is appended",
         )
     if finite and not np.all(np.isfinite(arr)):
         i = tuple(int(j) for j in np.argwhere(~np.isfinite(arr))[0])

@@ -59,6 +59,7 @@ LINEAR_BAD = [  # (args, kwargs, names the message must contain)
     ((np.arange(1, 4), 2.5, 1.0), {}, ("T",)),
     ((np.arange(1, 4), 5.0, 1.0), {}, ("T",)),
     ((np.arange(1, 4), True, 1.0), {}, ("T",)),
+    ((1, True, 1.0), {}, ("T",)),  # k = 1 is valid for T = 1: only the bool itself is wrong
     ((np.arange(1, 4), 5, -1.0), {}, ("alpha",)),
     ((np.arange(1, 4), 5, float("nan")), {}, ("alpha",)),
     ((np.arange(1, 4), 5, float("inf")), {}, ("alpha",)),
@@ -294,14 +295,16 @@ def check_fixed_wsd_schedule(fixed_wsd_schedule, seed=None):
             cache.append(np.array([as_scalar(v, f"fixed_wsd_schedule({t})") for t, v in enumerate(out)]))
         return cache[0]
 
-    @g.check("the largest value is 1 (the peak), not more")
+    @g.check("the largest value is 1 (the peak): not more, not less")
     def _(f):
         v = values(f)
-        if v.max() > 1.0 + 1e-12:
+        if abs(v.max() - 1.0) > 1e-12:
             i = int(v.argmax())
             hint = ""
-            if i == src.stable_steps:
+            if i == src.stable_steps and v.max() > 1.0:
                 hint = "stable_steps is a duration, not the step where the decay starts"
+            elif v.max() < 1.0:
+                hint = "the schedule never reaches its peak 1: the stable phase holds the value 1"
             raise CheckFailed(f"max is {v.max():.6g} at step {i}", hint)
 
     @g.check("continuous: no jump larger than one warmup step (1/1000)")

@@ -109,11 +109,15 @@ def check_critical_lr(critical_lr, seed=None):
     @g.check("rejects with ValueError naming H: not square, not symmetric, not positive definite "
              "(singular included), not finite",
              hint="np.ndim / H.shape for squareness, np.allclose(H, H.T) for symmetry, the smallest "
-                  "eigenvalue > 0 for positive definiteness (a zero eigenvalue is not positive)")
+                  "eigenvalue > 1e-12 * the largest for positive definiteness (rounding leaves a "
+                  "zero eigenvalue at about +-1e-16, so eig_min > 0 alone is not enough)")
     def _(f):
         rejects(f, CRITICAL_BAD)
 
-    @g.check("rejects random singular (rank-deficient) matrices", random=True)
+    @g.check("rejects random singular (rank-deficient) matrices: smallest eigenvalue at most "
+             "1e-12 times the largest, as the task says", random=True,
+             hint="rounding leaves the zero eigenvalue at about +-1e-16: raise when the smallest "
+                  "eigenvalue is at most 1e-12 times the largest")
     def _(f, rng):
         for d in (3, 8):
             A = rng.standard_normal((d, d - 1))

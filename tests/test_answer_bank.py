@@ -1,0 +1,203 @@
+"""A bank of correct and wrong answers, grown from issue 18's findings: every correct answer
+passes on many seeds; every wrong one fails, with the hint that names its mistake."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+from lrnotes import grading as G
+
+from .test_grading import SOLUTIONS, solution_functions
+
+SEEDS = range(12)
+# Seeds that once failed a reference solution (a probe outside the valid range, a listed step
+# twice, a tolerance tighter than round-off), then LRNOTES_SEEDS more (CI: 100 or more).
+REGRESSION_SEEDS = (0, 1, 2, 80, 109, 343164)
+SWEEP = REGRESSION_SEEDS + tuple(range(1_000, 1_000 + int(os.environ.get("LRNOTES_SEEDS", "0"))))
+
+
+def notebook_checks(stem: str) -> tuple[dict, list[tuple[str, str]]]:
+    """A solution notebook's function-defining cells, executed, and the checks
+    ``(name, args)`` its check cells call."""
+    ns = solution_functions(stem)
+    nb = nbformat.read(SOLUTIONS / f"{stem}.ipynb", as_version=4)
+    calls: set = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            calls |= set(re.findall(r"G\.(check_\w+)\(([^()]*)\)", cell.source))
+    ns.setdefault("G", G)
+    return ns, sorted(calls)
+
+
+STEMS = sorted(p.stem for p in SOLUTIONS.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_reference_solutions_pass_every_seed(stem, monkeypatch):
+    monkeypatch.setattr(G, "TIME_LIMIT", max(G.TIME_LIMIT, 10.0))  # a busy CI machine is no verdict
+    ns, calls = notebook_checks(stem)
+    assert calls
+    for name, args in calls:
+        for seed in SWEEP:
+            report = eval(f"G.{name}({args}, seed={seed})", ns)
+            assert report.passed, (name, seed, report)
+
+
+def _failed_text(report):
+    assert not report.passed, report
+    return " ".join(f"{r.message} {r.hint}" for r in report.results if r.status == "fail")
+
+
+# ---------------------------------------------------------------- 5.2b: the boundary is exact
+def _threshold_strict(norms, frac):
+    """The 'strictly fewer than frac above' reading (wrong)."""
+    x = np.sort(np.asarray(norms, float))
+    above = x.size - np.searchsorted(x, x, side="right")
+    ok = above < frac * x.size
+    return float(x[np.argmax(ok)] if ok.any() else x[-1])
+
+
+def _threshold_k(norms, frac):
+    """Correct: the k-th smallest, k = ceil(n (1 - frac))."""
+    frac = float(frac)
+    if not 0 <= frac < 1:
+        raise ValueError("frac must be in [0, 1)")
+    x = np.sort(np.asarray(norms, float))
+    if x.size == 0:
+        raise ValueError("norms must not be empty")
+    return float(x[int(np.ceil(x.size * (1 - frac))) - 1])
+
+
+def _guarded(fn):
+    def f(norms, frac):
+        _threshold_k(norms, frac)  # the same validation
+        return fn(norms, frac)
+    return f
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_5_2b_correct_answers_pass(seed):
+    ns = solution_functions("5-2-the-cliff")
+    assert G.check_clip_threshold(ns["clip_threshold"], seed=seed).passed
+    assert G.check_clip_threshold(_threshold_k, seed=seed).passed
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_guarded(lambda x, frac: float(np.min(x)) if frac == 0 else _threshold_k(x, frac)), "more than frac = 0.0%"),
+    (_guarded(_threshold_strict), "at most"),
+])
+def test_5_2b_wrong_boundaries_fail(wrong, words):
+    assert words in _failed_text(G.check_clip_threshold(wrong, seed=0))
+
+
+# ---------------------------------------------------------------- 6.1a: repeated knots
+def test_6_1a_non_strict_ordering_fails():
+    ns = solution_functions("6-1-piecewise-linear")
+    good = ns["piecewise_linear"]
+
+    def loose(T, knots, values):
+        """The solution, but repeated knots slip through (a >= 0 ordering check)."""
+        k = np.asarray(knots, float)
+        if k.size > 2 and np.any(np.diff(k) == 0) and np.all(np.diff(k) >= 0):
+            k = k + np.arange(k.size) * 1e-9
+            k[-1] = 1.0
+        return good(T, k, values)
+
+    assert G.check_piecewise_linear(good, seed=0).passed
+    assert "[0.0, 0.5, 0.5, 1.0], [1.0, 0.8, 0.2, 0.0]) returned normally" in _failed_text(
+        G.check_piecewise_linear(loose, seed=0))
+
+
+# ---------------------------------------------------------------- 1.4b: singular probes, every seed
+@pytest.mark.parametrize("seed", SEEDS)
+def test_1_4b_stated_tolerance_passes_every_seed(seed):
+    ns = solution_functions("1-4-critical-learning-rate")
+    assert G.check_critical_lr(ns["critical_lr"], seed=seed).passed
+
+
+def test_1_4b_task_states_the_tolerance():
+    import nbformat
+    nb = nbformat.read(SOLUTIONS / "1-4-critical-learning-rate.ipynb", as_version=4)
+    assert any("10^{-12}" in c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+# ---------------------------------------------------------------- 1.6c: the number of steps
+def _simulate(n_extra):
+    def simulated_variance(eta, lam, sigma2, B, n_steps, n_seeds, rng):
+        theta = np.zeros(n_seeds)
+        for _ in range(n_steps + n_extra):
+            theta = theta - eta * (lam * theta + rng.standard_normal(n_seeds) * np.sqrt(sigma2 / B))
+        return float(np.var(theta, ddof=1))
+    return simulated_variance
+
+
+def _literal(eta, lam, sigma2, B, n_steps, n_seeds, rng):
+    """Correct and literal: B noise draws a step, averaged."""
+    theta = np.zeros(n_seeds)
+    for _ in range(n_steps):
+        theta = theta - eta * (lam * theta + rng.standard_normal((n_seeds, B)).mean(axis=1) * np.sqrt(sigma2))
+    return float(np.var(theta, ddof=1))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_1_6c_correct_answers_pass(seed):
+    assert G.check_simulated_variance(_simulate(0), seed=seed).passed
+    assert G.check_simulated_variance(_literal, seed=seed).passed
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("extra, words", [(-1, "take exactly n_steps"), (1, "take exactly n_steps")])
+def test_1_6c_off_by_one_steps_fail(seed, extra, words):
+    assert words in _failed_text(G.check_simulated_variance(_simulate(extra), seed=seed))
+
+
+# ---------------------------------------------------------------- 1.1d: the peak check's name tells the truth
+def test_1_1d_peak_check_fails_for_a_zero_schedule():
+    report = G.check_fixed_wsd_schedule(lambda t: 0.0, seed=0)
+    peak = [r for r in report.results if r.name.startswith("the largest value is 1")]
+    assert peak and peak[0].status == "fail" and "never reaches its peak" in peak[0].hint, report
+
+
+# ---------------------------------------------------------------- 1.1a: requirements the task states
+def test_1_1a_stated_requirements_are_enforced():
+    ns = solution_functions("1-1-build-a-schedule")
+    good = ns["linear_decay"]
+    assert G.check_linear_decay(good, seed=0).passed
+
+    def accepts_bool(k, T, alpha=1.0):
+        return good(k, int(T) if isinstance(T, bool) else T, alpha)
+
+    assert "True" in _failed_text(G.check_linear_decay(accepts_bool, seed=0))
+    nb = nbformat.read(SOLUTIONS / "1-1-build-a-schedule.ipynb", as_version=4)
+    task = next(c.source for c in nb.cells if "E1.1a: linear decay\n" in c.source)
+    assert "nor is `True`" in task
+
+
+# ---------------------------------------------------------------- answers only behind the solutions
+@pytest.mark.parametrize("stem", ["1-3-double-well", "1-6-batch-size-noise", "2-1-euler-lagrange"])
+def test_takeaways_come_after_the_solutions(stem):
+    nb = nbformat.read(SOLUTIONS.parent / f"{stem}.ipynb", as_version=4)  # the student notebook
+    text = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    solutions = next(i for i, s in enumerate(text) if s.startswith("## Solutions"))
+    assert not any("## Takeaways" in s for s in text[:solutions])
+    assert any("## Takeaways" in s for s in text[solutions:])
+
+
+def test_1_6a_stub_does_not_give_the_formula():
+    nb = nbformat.read(SOLUTIONS.parent / "1-6-batch-size-noise.ipynb", as_version=4)
+    stub = next(c.source for c in nb.cells if "def stationary_variance" in c.source)
+    assert "2 - eta lam" not in stub
+
+
+# ---------------------------------------------------------------- a shape hint that fits tasks with a sum
+def test_shape_hint_does_not_forbid_reductions():
+    from lrnotes.grading._core import CheckFailed, as_array
+
+    with pytest.raises(CheckFailed) as e:
+        as_array(np.ones((3, 2)), (3,), "log_growth(...)")
+    assert "no reductions" not in str(e.value.hint) and "(3,)" in str(e.value.hint)
