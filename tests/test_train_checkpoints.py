@@ -6,9 +6,9 @@ import os
 import pytest
 import torch
 
-from lrnotes import data as D
+from lrnotes.nets import data as D
 from lrnotes import schedules as S
-from lrnotes import train as T
+from lrnotes.nets import train as T
 
 SCHEDS = {"cos": S.cosine(20, peak=0.1)}
 KW = dict(hidden=(4,), batch_size=100, momentum=0.9)
