@@ -299,7 +299,10 @@ def simulate(problem, lrs, x0, n_seeds: int, rng: np.random.Generator, *, method
 
     At each step :math:`t = 0, \dots, n-1`, for every trajectory:
 
-    1. if ``t`` is in ``reset_at``: the momentum buffer (Adam: the first moment) is zeroed;
+    1. if ``t`` is in ``reset_at``: the optimizer starts afresh, as
+       :func:`lrnotes.schedules.reset_momentum` does: the momentum buffer is zeroed (Adam:
+       both moments, and its step count :math:`k` starts again at 1, so the bias correction
+       holds from the reset on);
     2. gradient :math:`g_t = \texttt{problem.sample\_grad}(x_t) + \sigma_t \xi_t`,
        :math:`\xi_t \sim \mathcal N(0, I_d)`;
     3. clipping: ``clip_value`` :math:`c` clamps each coordinate to :math:`[-c, c]`;
@@ -311,7 +314,7 @@ def simulate(problem, lrs, x0, n_seeds: int, rng: np.random.Generator, *, method
        - SGD, momentum :math:`\beta_t` (0: plain SGD):
          :math:`b_{t+1} = \beta_t b_t + g_t`, :math:`x_{t+1} = x_t - \eta_t d_t` with
          :math:`d_t = b_{t+1}` (heavy ball) or :math:`g_t + \beta_t b_{t+1}` (Nesterov);
-       - Adam, :math:`k = t + 1`:
+       - Adam, :math:`k = t + 1 - r`, :math:`r` the last reset (or 0):
          :math:`m_k = \beta_{1,t} m_{k-1} + (1-\beta_{1,t}) g_t`,
          :math:`v_k = \beta_2 v_{k-1} + (1-\beta_2) g_t^2`,
 
@@ -397,7 +400,7 @@ def simulate(problem, lrs, x0, n_seeds: int, rng: np.random.Generator, *, method
             tr[:, j] = x[:, :trace]
         return val
 
-    j = 0
+    j, start = 0, 0
     with np.errstate(over="ignore", invalid="ignore"):
         if steps[0] == 0:
             val = record(0)
@@ -409,7 +412,9 @@ def simulate(problem, lrs, x0, n_seeds: int, rng: np.random.Generator, *, method
                     buf[...] = 0.0
                 if method == "adam":
                     m[...] = 0.0
+                    v[...] = 0.0
                     prod = np.ones((C, 1, 1))
+                    start = t
             g = problem.sample_grad(x, rng)
             if noisy:
                 s = sigma if np.isscalar(sigma) else sigma[t]
@@ -429,7 +434,7 @@ def simulate(problem, lrs, x0, n_seeds: int, rng: np.random.Generator, *, method
                     x -= lr * (g + b * buf if nesterov else buf)
             else:
                 b1 = beta1 if np.isscalar(beta1) else beta1[t]
-                k = t + 1
+                k = t + 1 - start
                 m += (1.0 - b1) * (g - m)
                 v *= beta2
                 v += (1.0 - beta2) * g * g
@@ -485,7 +490,7 @@ def simulate_loop(problem, lrs, x0, n_seeds: int, rng: np.random.Generator, **op
         for c in range(C):
             for s in range(N):
                 x = x_all[c, s].copy()
-                buf, m, v, prod = np.zeros(dim), np.zeros(dim), np.zeros(dim), 1.0
+                buf, m, v, prod, start = np.zeros(dim), np.zeros(dim), np.zeros(dim), 1.0, 0
                 j = 0
                 for t in range(n + 1):
                     if t in recorded:
@@ -496,7 +501,7 @@ def simulate_loop(problem, lrs, x0, n_seeds: int, rng: np.random.Generator, **op
                     if t == n or diverged_at[c, s] >= 0:
                         continue
                     if reset[t]:
-                        buf, m, prod = np.zeros(dim), np.zeros(dim), 1.0
+                        buf, m, v, prod, start = np.zeros(dim), np.zeros(dim), np.zeros(dim), 1.0, t
                     g = problem.sample_grad(x, rng)
                     if not (np.isscalar(sigma) and sigma == 0):
                         g = g + per(sigma, t, c) * rng.standard_normal(dim)
@@ -510,7 +515,7 @@ def simulate_loop(problem, lrs, x0, n_seeds: int, rng: np.random.Generator, **op
                         buf = b * buf + g
                         x = x - lr * (g + b * buf if nesterov else buf)
                     else:
-                        b1, k = per(beta1, t, c), t + 1
+                        b1, k = per(beta1, t, c), t + 1 - start
                         m = m + (1.0 - b1) * (g - m)
                         v = v * beta2 + (1.0 - beta2) * g * g
                         prod *= b1
