@@ -71,3 +71,18 @@ def test_bad_arguments_get_clear_errors(bad, match):
         Q.terminal_moments(args["lrs"], args["theta0"], args["sigma"], args["curvature"])
     with pytest.raises(ValueError, match=match):
         Q.moments(args["lrs"], args["theta0"], args["sigma"], args["curvature"])
+
+
+def test_one_recursion_three_views():
+    """theory.quadratic_sgd_moments, sim.moments and the thermostat's matrix form agree."""
+    from lrnotes import theory as th
+    from lrnotes.sim import landscapes as L
+    from lrnotes.sim import thermostat as TH
+
+    lrs = np.array([0.3, 0.1, 0.7, 0.05, 0.2])
+    mean, var = Q.moments(lrs, 2.0, 0.5, curvature=1.5)
+    tm = th.quadratic_sgd_moments(lrs, 2.0, 0.5, curvature=1.5)
+    np.testing.assert_array_equal(tm.mean, mean)
+    np.testing.assert_array_equal(tm.var, var)
+    mm = TH.quadratic_moments(L.Quadratic(np.array([[1.5]])), lrs, np.array([2.0]), sigma=0.5)
+    np.testing.assert_allclose(mm.loss, 0.75 * (mean**2 + var), rtol=1e-13)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lrnotes.nets.optim import MasterWeightSGD  # noqa: F401  (its old place)
 from lrnotes.schedules import Schedule, _real, _schedule_arg
 
 __all__ = ["FORMATS", "FormatLimits", "limits", "round_to", "quantized", "accumulate", "MasterWeightSGD"]
@@ -163,54 +164,3 @@ def accumulate(start, increments, dtype, *, compensated: bool = False) -> np.nda
             x = (x.float() + dt).to(dtype)
         out.append(x.double())
     return torch.stack(out).numpy()
-
-
-class MasterWeightSGD(torch.optim.Optimizer):
-    r"""SGD with momentum on float32 *master* copies of (low-precision) parameters.
-
-    Each parameter :math:`w` (any dtype) gets a float32 copy :math:`W` and a float32
-    momentum buffer :math:`b`; with the gradient :math:`g` read in float32 and torch's
-    conventions (``torch.optim.SGD``, ``dampening=0``),
-
-    .. math:: b \leftarrow \beta b + (g + \lambda W), \qquad W \leftarrow W - \eta\,b, \qquad
-              w \leftarrow \operatorname{round}_{\text{dtype}(w)}(W),
-
-    (the first step sets :math:`b = g + \lambda W`).  An update too small to change
-    :math:`w` still changes :math:`W`, and accumulates there until :math:`w` moves: the
-    standard mixed-precision recipe.  For float32 parameters it is ``torch.optim.SGD``.
-    """
-
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, weight_decay: float = 0.0):
-        _real("lr", lr, low=0.0)
-        _real("momentum", momentum, low=0.0, high=1.0, high_open=True)
-        _real("weight_decay", weight_decay, low=0.0)
-        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, beta, wd = group["lr"], group["momentum"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if "master" not in state:
-                    state["master"] = p.detach().float().clone()
-                W = state["master"]
-                g = p.grad.float()
-                if wd:
-                    g = g.add(W, alpha=wd)
-                if beta:
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = g.clone()
-                    else:
-                        buf.mul_(beta).add_(g)
-                    g = buf
-                W.add_(g, alpha=-lr)
-                p.copy_(W)
-        return loss

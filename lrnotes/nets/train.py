@@ -51,6 +51,7 @@ import torch.nn.functional as F
 
 from lrnotes import config
 from lrnotes import schedules as S
+from lrnotes.nets.optim import ScheduledAdam  # noqa: F401  (its old place)
 from lrnotes.nets.models import ACTIVATIONS, DATA, BatchedMLP, derive_seed, mlp, stacked_losses
 from lrnotes.schedules import _int_at_least, _real
 
@@ -82,72 +83,6 @@ def _threads(n: int | None, device):
         yield
     finally:
         torch.set_num_threads(before)
-
-
-# --------------------------------------------------------------------------- Adam with scheduled beta1
-class ScheduledAdam(torch.optim.Optimizer):
-    r"""Adam that reads :math:`\beta_1` from its parameter group at every step.
-
-    With :math:`k` the step count and :math:`\beta_{1,k}` the group's current value,
-
-    .. math::
-        m_k = \beta_{1,k} m_{k-1} + (1-\beta_{1,k}) g_k, \quad
-        v_k = \beta_2 v_{k-1} + (1-\beta_2) g_k^2, \quad
-        \theta_k = \theta_{k-1} - \frac{\eta}{c_k}\,\frac{m_k}{\sqrt{v_k/(1-\beta_2^k)} + \epsilon}.
-
-    ``correction="standard"`` is :math:`c_k = 1 - \beta_{1,k}^{\,k}`, what
-    ``torch.optim.Adam`` computes (identical to it); ``"exact"`` is
-    :math:`c_k = w_k = \beta_{1,k} w_{k-1} + (1 - \beta_{1,k})` with :math:`w_0 = 0`,
-    i.e. :math:`1 - \prod_{j\le k}\beta_{1,j}`, the total weight of :math:`m_k` on the
-    gradients, so :math:`m_k/c_k` is a weighted *average* of them whatever the β1
-    schedule.  A first moment found zeroed (``lrnotes.schedules.reset_momentum`` at a
-    restart) restarts :math:`w` at 0: the weights then sum from the reset.  ``weight_decay``
-    is L2 (added to the gradient), as in ``torch.optim.Adam``.
-    """
-
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, correction: str = "exact"):
-        if correction not in ("standard", "exact"):
-            raise ValueError(f"correction must be 'standard' or 'exact', got {correction!r}")
-        _real("lr", lr, low=0.0)
-        _real("betas[0]", betas[0], low=0.0, high=1.0, high_open=True)
-        _real("betas[1]", betas[1], low=0.0, high=1.0, high_open=True)
-        _real("eps", eps, low=0.0)
-        _real("weight_decay", weight_decay, low=0.0)
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      correction=correction))
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            lr, eps, wd, exact = group["lr"], group["eps"], group["weight_decay"], group["correction"] == "exact"
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad if wd == 0 else p.grad.add(p, alpha=wd)
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["weight"] = 0.0
-                    state["exp_avg"] = torch.zeros_like(p)
-                    state["exp_avg_sq"] = torch.zeros_like(p)
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                if exact and state["weight"] != 0.0 and not bool(m.any()):
-                    state["weight"] = 0.0  # the first moment was reset
-                state["step"] += 1
-                k = state["step"]
-                state["weight"] = b1 * state["weight"] + (1.0 - b1)
-                m.lerp_(g, 1.0 - b1)
-                v.mul_(b2).addcmul_(g, g, value=1.0 - b2)
-                c1 = state["weight"] if exact else 1.0 - b1**k
-                denom = (v.sqrt() / math.sqrt(1.0 - b2**k)).add_(eps)
-                p.addcdiv_(m, denom, value=-lr / c1)
-        return loss
 
 
 # --------------------------------------------------------------------------- results

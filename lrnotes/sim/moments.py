@@ -34,6 +34,14 @@ Contents
 noise_weights     the weight of each update's noise in the final variance
 terminal_moments  mean and variance of the last iterate (closed form, vectorised)
 moments           mean and variance of every iterate (the recursion)
+recursion         the same recursion, unchecked, for callers that have checked their inputs
+
+This is the one implementation of these moments in the package:
+:func:`lrnotes.theory.quadratic_sgd_moments` (the sources' numbering, with
+:math:`\mathbb E|\theta_t|`) calls :func:`recursion`, and
+:func:`lrnotes.sim.thermostat.quadratic_moments` is its matrix form (a covariance
+:math:`M_{t+1} = A_t M_t A_t^\top + \eta_t^2\sigma^2 I` on a d-dimensional quadratic), which
+for :math:`d = 1` gives the same numbers (``tests/test_quadratic.py``).
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ import numpy as np
 
 from lrnotes.schedules import _real
 
-__all__ = ["noise_weights", "terminal_moments", "moments"]
+__all__ = ["noise_weights", "terminal_moments", "moments", "recursion"]
 
 
 def _lrs(lrs) -> np.ndarray:
@@ -99,6 +107,14 @@ def moments(lrs, theta0: float, sigma: float, curvature: float = 1.0):
     theta0 = _real("theta0", theta0)
     sigma = _real("sigma", sigma, low=0.0)
     h = _real("curvature", curvature, low=0.0, low_open=True)
+    return recursion(eta, theta0, sigma, h)
+
+
+def recursion(eta: np.ndarray, theta0: float, sigma: float, h: float):
+    r""":math:`m_{t+1} = (1-h\eta_t)m_t`, :math:`v_{t+1} = (1-h\eta_t)^2 v_t + \eta_t^2\sigma^2`
+    from :math:`m_0 = \theta_0`, :math:`v_0 = 0`: arrays ``(..., n + 1)``.  No input checks
+    (:func:`moments` checks them); ``eta`` may hold any finite values."""
+    eta = np.asarray(eta, dtype=float)
     n = eta.shape[-1]
     mean = np.empty(eta.shape[:-1] + (n + 1,))
     var = np.empty_like(mean)

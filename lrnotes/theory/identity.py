@@ -604,7 +604,9 @@ def quadratic_sgd_moments(lrs, theta1: float, sigma: float,
         m_{t+1} = (1 - \lambda\eta_t)\,m_t, \qquad
         v_{t+1} = (1 - \lambda\eta_t)^2\,v_t + \eta_t^2\sigma^2,
 
-    from :math:`m_1 = \theta_1`, :math:`v_1 = 0`; and with :math:`s = \sqrt v`,
+    from :math:`m_1 = \theta_1`, :math:`v_1 = 0` (computed by
+    :func:`lrnotes.sim.moments.recursion`, the book's one implementation of it, here in the
+    sources' numbering :math:`\theta_1, \theta_2, \dots`); and with :math:`s = \sqrt v`,
 
     .. math::
         \mathbb{E}|\theta_t| = m\,\operatorname{erf}\!\Big(\frac{m}{s\sqrt2}\Big)
@@ -639,13 +641,10 @@ def quadratic_sgd_moments(lrs, theta1: float, sigma: float,
     theta1 = _real("theta1", theta1)
     sigma = _real("sigma", sigma, low=0.0)
     lam = _positive_real("curvature", curvature)
-    n = eta.size
-    mean, var = np.empty(n + 1), np.empty(n + 1)
-    mean[0], var[0] = theta1, 0.0
-    for i, e in enumerate(eta):
-        a = 1.0 - lam * e
-        mean[i + 1] = a * mean[i]
-        var[i + 1] = a * a * var[i] + e * e * sigma * sigma
+    # the one recursion of the book, in lrnotes.sim.moments (index j = after j updates)
+    from lrnotes.sim.moments import recursion
+
+    mean, var = recursion(eta, theta1, sigma, lam)
     s = np.sqrt(var)
     safe = np.where(s > 0, s, 1.0)
     folded = (mean * erf(mean / (safe * np.sqrt(2.0)))
