@@ -175,6 +175,7 @@ HOSTILE = {
     "prints megabytes": (lambda x: print("x" * 10**7), "fail", "more characters not shown"),
     "stub": (_stub, "todo", "Student exercise: do it"),
     "too slow": (lambda x: (time.sleep(0.3), x)[1], "timeout", "too slow"),
+    "allocates 4 GiB": (lambda x: np.ones(2**29) + x, "fail", "MemoryError"),
 }
 
 

@@ -135,9 +135,11 @@ def runner_name() -> str:
 
 
 _FALLBACK_NOTES = {
-    "thread": "this platform has no os.fork, so checks run inside the notebook's own process. "
-              "A time limit stops most slow code, but a true endless loop cannot be interrupted: "
-              "restart the kernel if a check reports one.",
+    "thread": "this platform has no os.fork (e.g. Windows), so checks run inside the notebook's own "
+              "process. A time limit stops most slow code, but an endless loop in C code cannot be "
+              "interrupted (restart the kernel), and code that calls os._exit or crashes ends the "
+              "kernel. Code that patches numpy can also fool a check here: for a verdict you can "
+              "trust, run the notebook on Linux, macOS or Colab.",
     "inline": "this platform has neither os.fork nor threads: checks run with no time limit, "
               "so an endless loop in your code will hang this cell.",
 }
@@ -337,10 +339,38 @@ def _silence_display() -> None:
         shell.publish = lambda *a, **k: print("[a figure or display() output is not shown while grading]")
 
 
+MEMORY_ENV = "LRNOTES_GRADER_MEMORY_MB"
+
+
+def cap_memory(extra_mb: int | None = None) -> int | None:
+    """Cap this process's address space at its present size plus ``extra_mb`` MiB
+    (``LRNOTES_GRADER_MEMORY_MB``, default 1024), so that a check's huge allocation fails
+    with a ``MemoryError`` in the child instead of exhausting the machine.  Linux only (it
+    reads ``/proc/self/statm``; elsewhere nothing is capped); returns the cap in bytes."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    if extra_mb is None:
+        extra_mb = int(os.environ.get(MEMORY_ENV, 1024))
+    try:
+        with open("/proc/self/statm") as f:
+            now = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = now + extra_mb * 2**20
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (OSError, ValueError):  # no /proc (macOS), or a limit we may not set
+        return None
+    return cap
+
+
 def prepare_child(tb_fd: int, capture: BoundedText, reset) -> None:
-    """First thing in the forked child: own process group, quiet signals and fds."""
+    """First thing in the forked child: own process group, a memory cap, quiet signals and fds."""
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
+    cap_memory()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Jupyter's interrupt
     for sig in ("SIGALRM", "SIGTERM", "SIGPIPE"):
         if hasattr(signal, sig):
