@@ -546,3 +546,20 @@ def test_random_spd_has_the_requested_spectrum():
     assert np.allclose(H, H.T)
     assert math.isclose(eig[-1], 3.0, rel_tol=1e-10)
     assert math.isclose(eig[-1] / eig[0], 1e4, rel_tol=1e-6)
+
+
+def test_the_check_functions_are_named_explicitly():
+    """lrnotes.grading imports every check by name: exactly the CHECKS of each module."""
+    import ast
+    import importlib
+    import inspect
+
+    tree = ast.parse(inspect.getsource(G))
+    imported = {a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 1
+                and node.module and node.module.startswith("ex") for a in node.names}
+    want = set()
+    for module in G.EXERCISES.values():
+        want |= {c.__name__ for c in module.CHECKS}
+        assert all(getattr(G, c.__name__) is c for c in module.CHECKS)
+    assert imported == want
+    assert len(G.EXERCISES) == 17 and want <= set(G.__all__)
