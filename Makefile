@@ -41,10 +41,13 @@ unit: setup
 notebooks: setup
 	$(PYTEST) -n $(JOBS) --dist loadfile --nbval-lax -p tests.nbcache -p tests.nbtiming chapters exercises
 
-## the book's tests build it from the notebooks that nbval has just executed (nothing runs twice)
+## the book's tests: the book is built (warnings are errors) from the notebooks that nbval has
+## just executed (nothing runs twice), then the build, browser, JupyterLab and install tests
+## run $(JOBS) at a time
 book-test: setup
 	$(BIN)/python -m _ext.book_exec --jobs $(JOBS) --from-nbval _build/.nbval_executed
-	$(PYTEST) -m book tests
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(PYTEST) -n $(JOBS) --dist loadfile -m book tests
 
 ## make bench: time every notebook alone, one at a time, against its budget (chapter <= 60 s,
 ## all chapters <= 600 s, exercise <= 15 s); the table goes to _build/timings.md. A benchmark,

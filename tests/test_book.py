@@ -79,9 +79,15 @@ def _chromium() -> str:
         return found
     if os.geteuid() != 0:
         pytest.fail("chromium is missing; install Debian's package: apt-get install -y chromium")
-    subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, capture_output=True,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    import fcntl
+
+    # the book's tests run two at a time (make book-test): one installs, the other waits
+    with open("/tmp/lrnotes-chromium.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not shutil.which("chromium"):
+            subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, capture_output=True,
+                           env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     return shutil.which("chromium")
 
 
