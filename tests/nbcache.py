@@ -8,6 +8,10 @@ the session starts).  ``python -m _ext.book_exec`` then stores each of them in J
 Book's cache, if its code is still the code of the notebook, instead of executing it again:
 one execution per ``make test`` feeds both the notebook checks and the book.
 
+Two kernels that start at once (``-n 2``) can race for the same TCP ports, and one then
+dies before it answers ("Kernel died before replying to kernel_info").  This plugin makes
+nbval try a kernel's start three times before it gives up.
+
 A notebook with a failed, skipped or timed-out cell is not written, so the build executes
 it itself (and fails on the same error).  Works under pytest-xdist (``--dist loadfile``):
 each worker writes the notebooks it ran.
@@ -33,7 +37,24 @@ def _root(config) -> Path:
     return Path(str(config.rootpath))
 
 
+def _retrying(start, attempts: int = 3):
+    def start_new_kernel(*args, **kwargs):
+        for attempt in range(1, attempts + 1):
+            try:
+                return start(*args, **kwargs)
+            except RuntimeError:
+                if attempt == attempts:
+                    raise
+                time.sleep(0.5 * attempt)
+    start_new_kernel.retries = attempts
+    return start_new_kernel
+
+
 def pytest_configure(config):
+    import nbval.kernel
+
+    if not hasattr(nbval.kernel.start_new_kernel, "retries"):
+        nbval.kernel.start_new_kernel = _retrying(nbval.kernel.start_new_kernel)
     # Only the controller (or a run without xdist) empties the folder.
     if not hasattr(config, "workerinput"):
         out = _root(config) / OUT

@@ -79,3 +79,21 @@ def test_book_exec_caches_the_copy_and_refuses_a_stale_one(executed, tmp_path):
     copy.write_bytes((where / "_build" / ".nbval_executed" / "chapters" / "ok.ipynb").read_bytes())
     assert not book_exec._reuse(cache, where, edited, where / "_build" / ".nbval_executed")
     assert not book_exec._reuse(cache, where, ok, None)
+
+
+def test_a_kernel_that_dies_at_start_is_started_again():
+    from tests import nbcache
+
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(kwargs)
+        if len(calls) < 3:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return "km", "kc"
+
+    assert nbcache._retrying(flaky)(kernel_name="python3") == ("km", "kc") and len(calls) == 3
+    calls.clear()
+    with pytest.raises(RuntimeError):
+        nbcache._retrying(lambda **k: (calls.append(k), (_ for _ in ()).throw(RuntimeError("dead")))[1])()
+    assert len(calls) == 3
