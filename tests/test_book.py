@@ -62,6 +62,7 @@ def test_a_notebook_error_fails_the_build(tmp_path):
 
     for name in ("_config.yml", "references.bib"):
         shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "_ext", tmp_path / "_ext")  # the book's own extensions (local_extensions)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: broken\n")
     (tmp_path / "intro.md").write_text("# Intro\n\nA one-page book.\n")
     nb = new_notebook(cells=[new_markdown_cell("# Broken"), new_code_cell("raise RuntimeError('science broke')")])
