@@ -9,8 +9,8 @@ sim         toy landscapes, simulated: landscapes, sgd (many seeds at once), mom
             quadratic), stability, sharpness, curvature, thermostat
 nets        small networks, trained: data, models, train (the batched trainer), lm, markov, games,
             federated, distributed, anytime, scaling, precision, failures
-theory      exact and symbolic: identity (weighted identity, last-iterate bound, optimal schedule),
-            variational (Euler–Lagrange, sympy), piecewise, refine
+theory      exact and symbolic: identity (the weighted identity), bounds (the last-iterate bound),
+            optimal (the schedule minimising it), variational (Euler–Lagrange, sympy), piecewise, refine
 grading     the exercises' autograder (machinery + one module per exercise)
 
 Modules of the book's pages
