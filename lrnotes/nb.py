@@ -2,6 +2,7 @@
 
 glue     record a value for the book's ``{glue:text}`` roles (falls back to printing)
 sci      a number in the book's prose format, ``4.9 × 10⁻¹⁴`` (never ``4.9e-14``)
+pm       mean ± spread over seeds as prose, ``0.123 ± 0.004`` (sd by default, or se)
 table    show a table (rows of cells, MyST maths allowed) as a rendered markdown table
 markdown_table  the same table as markdown text
 progress  a ``tqdm.auto`` progress bar in full mode; quiet (the bare iterable) in quick mode
@@ -100,6 +101,33 @@ def sci(x, digits: int = 2, *, plain_from: float = 1e-3, plain_to: float = 1e4) 
     if mantissa.lstrip("-") == "1" and digits == 1:
         return Text(("-" if x < 0 else "") + "10" + str(exp).translate(_SUPERSCRIPT))
     return Text(f"{mantissa} × 10" + str(exp).translate(_SUPERSCRIPT))
+
+
+def pm(a, fmt: str = ".4f", *, spread: str = "sd") -> Text:
+    """Mean ± spread over seeds, for prose and tables: ``pm([1, 2, 3]) == '2.0000 ± 1.0000'``.
+
+    ``fmt`` formats both numbers (a format spec such as ``".3f"``, ``"+.4f"``, ``".1%"``);
+    ``spread="sd"`` is the sample standard deviation (``ddof=1``, the spread of one run),
+    ``"se"`` the standard error of the mean, :math:`s/\\sqrt{n}`.
+
+    >>> pm([0.1, 0.2, 0.3], ".2f")
+    '0.20 ± 0.10'
+    >>> pm([0.1, 0.2, 0.3], ".3f", spread="se")
+    '0.200 ± 0.058'
+    """
+    import numpy as np
+
+    if spread not in ("sd", "se"):
+        raise ValueError(f"spread must be 'sd' or 'se', got {spread!r}")
+    arr = np.asarray(a, dtype=float).ravel()
+    if arr.size < 2 or not np.all(np.isfinite(arr)):
+        raise ValueError(f"a must hold at least 2 finite values, got {arr.size} (finite: "
+                         f"{int(np.isfinite(arr).sum())})")
+    s = arr.std(ddof=1) / (math.sqrt(arr.size) if spread == "se" else 1.0)
+    try:
+        return Text(f"{arr.mean():{fmt}} ± {s:{fmt.lstrip('+')}}")
+    except ValueError as exc:
+        raise ValueError(f"fmt must be a format spec for a float such as '.4f', got {fmt!r}") from exc
 
 
 def table(rows: Sequence[Sequence], header: Sequence[str], align: str | None = None, *,

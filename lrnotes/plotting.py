@@ -226,3 +226,19 @@ def plot_schedules(
         ax.set_title(title)
     ax.legend(loc="best")
     return ax
+
+
+def plain_log(ax, axis: str = "y") -> None:
+    """Put ``ax``'s ``axis`` ("x", "y" or "both") on a log scale with ticks at 1, 2 and
+    5 × 10^k, labelled plainly (``0.02``, ``5``, ``100``), no minor labels: a loss axis
+    a reader can read off without decoding ``10^{-1.3}``."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    if axis not in ("x", "y", "both"):
+        raise ValueError(f"axis must be 'x', 'y' or 'both', got {axis!r}")
+    for name in ("x", "y") if axis == "both" else (axis,):
+        getattr(ax, f"set_{name}scale")("log")
+        ax_ = getattr(ax, f"{name}axis")
+        ax_.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax_.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax_.set_minor_formatter(NullFormatter())

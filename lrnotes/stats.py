@@ -11,6 +11,8 @@ wilson      Wilson score interval for a binomial proportion k/n (vectorised)
 diff_ci     the difference of two independent proportions, with a normal interval
 mean_ci     mean over an axis and the half-width of its confidence interval
 best_inside the index of the best value of a tuning sweep, refusing a best on the grid's edge
+se          the standard error of a mean over seeds, :math:`s/\sqrt{n}`
+mostly      a paired difference that is positive in most seeds (median > 0, share >= 3/4)
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 
 from .schedules import _real
 
-__all__ = ["wilson", "diff_ci", "mean_ci", "best_inside", "EdgeError"]
+__all__ = ["wilson", "diff_ci", "mean_ci", "best_inside", "EdgeError", "se", "mostly"]
 
 
 def _z(confidence: float) -> float:
@@ -160,3 +162,35 @@ def best_inside(grid, values, what: str = "the tuned value", *, mode: str = "min
         raise EdgeError(f"{what}: the best value ({v[i]:.6g}) is at the {side} edge of its "
                         f"grid, {g[i]!r}; extend the grid beyond {g[i]!r}")
     return i
+
+
+def se(a, axis: int = -1):
+    r"""Standard error of the mean over ``axis``: :math:`s/\sqrt{n}`, with the sample
+    standard deviation :math:`s` (``ddof=1``).  A float for 1-D input.
+
+    >>> se([1.0, 2.0, 3.0])
+    0.5773502691896258
+    """
+    arr = np.asarray(a, dtype=float)
+    n = arr.shape[axis] if arr.ndim else 0
+    if n < 2:
+        raise ValueError(f"a must hold at least 2 values along axis {axis}, got {n}")
+    out = arr.std(axis=axis, ddof=1) / math.sqrt(n)
+    return float(out) if np.ndim(out) == 0 else out
+
+
+def mostly(diff, share: float = 0.75) -> bool:
+    """Is a paired difference (one value per seed) positive *in most seeds*: its median
+    above 0 and at least ``share`` of the seeds above 0?  A sign test's reading of "X
+    beats Y", robust to one wild seed (a mean can be carried by it).
+
+    >>> mostly([0.2, 0.1, 0.3, -0.05])
+    True
+    >>> mostly([0.2, -0.1, 0.3, -0.05])
+    False
+    """
+    share = _real("share", share, low=0.0, high=1.0)
+    arr = np.asarray(diff, dtype=float).ravel()
+    if arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise ValueError(f"diff must be a non-empty array of finite numbers, got {arr.size} values")
+    return bool(np.median(arr) > 0 and np.mean(arr > 0) >= share)

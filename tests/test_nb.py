@@ -1,5 +1,6 @@
 """lrnotes.nb: the prose number format and the table helper."""
 
+import numpy as np
 import pytest
 
 from lrnotes.nb import Text, markdown_table, sci
@@ -131,3 +132,26 @@ def test_a_glued_figure_carries_svg_for_the_book_and_png_for_the_notebooks():
     data, _ = DisplayFormatter().format(_BothFormats(fig))
     assert data["image/svg+xml"].lstrip().startswith("<?xml") and data["image/png"][:4] == b"\x89PNG"
     plt.close(fig)
+
+
+# ------------------------------------------------------------ pm (was copied in 5 notebooks)
+def test_pm_formats_mean_and_spread():
+    from lrnotes.nb import pm
+
+    assert pm([1.0, 2.0, 3.0]) == "2.0000 ± 1.0000"
+    assert pm(np.array([[0.1, 0.2], [0.3, 0.4]]), ".2f") == "0.25 ± 0.13"
+    assert pm([0.1, 0.2, 0.3], "+.3f", spread="se") == "+0.200 ± 0.058"  # the sign on the mean only
+    for bad, match in [(([1.0],), "at least 2"), (([1.0, np.inf],), "finite"),
+                       (([1.0, 2.0], "xyz"), "fmt"), (([1.0, 2.0], ".2f", "var"), "spread")]:
+        args = bad if len(bad) < 3 else bad[:2]
+        kw = {"spread": bad[2]} if len(bad) == 3 else {}
+        with pytest.raises(ValueError, match=match):
+            pm(*args, **kw)
+
+
+def test_doctests_of_nb_run():
+    import doctest
+
+    from lrnotes import nb
+
+    assert doctest.testmod(nb, verbose=False).failed == 0

@@ -458,3 +458,27 @@ def test_code_cells_build_no_myst_roles():
     bad = [f"{where}: line {node.lineno}: {text[:60]!r}" for where, tree in _code_cells(NOTEBOOKS)
            for node, text in _strings(tree) if re.search(r"\{[A-Za-z][\w:+-]*\}`", text)]
     assert not bad, "\n".join(bad)
+
+
+#: Helpers that were copied between notebooks and now live in lrnotes (issue 16).
+SHARED_HELPERS = {"plain_log": "lrnotes.plotting", "pm": "lrnotes.nb", "mostly": "lrnotes.stats",
+                  "se": "lrnotes.stats"}
+
+
+@pytest.mark.parametrize("nb", [p for p in NOTEBOOKS if p.relative_to(ROOT).parts[0] == "chapters"],
+                         ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_notebook_shows_what_it_proves(nb):
+    """A reader sees what the page proves: no assert in a hidden cell (hide only plotting
+    and glue plumbing); no copied helper; no ``glue(..., display=False)`` (the default)."""
+    rel = nb.relative_to(ROOT).as_posix()
+    for i, c in enumerate(json.loads(nb.read_text())["cells"]):
+        if c["cell_type"] != "code":
+            continue
+        src = "".join(c["source"])
+        hidden = {"hide-input", "remove-input", "hide-cell", "remove-cell"} & set(c.get("metadata", {}).get("tags", []))
+        assert not (hidden and re.search(r"^\s*assert\b", src, flags=re.M)), \
+            f"{rel}, cell {i}: an assert in a hidden cell; move it to a visible cell"
+        assert "display=False" not in src, f"{rel}, cell {i}: display=False is glue's default"
+        for name, home in SHARED_HELPERS.items():
+            assert not re.search(rf"^\s*def {name}\(", src, flags=re.M), \
+                f"{rel}, cell {i}: {name} is redefined; import it from {home}"

@@ -62,3 +62,22 @@ def test_plot_schedules_draws_each_schedule_in_its_colour():
     assert got["other"] not in (got["cosine"], got["linear"])
     assert np.isclose(ax.get_lines()[0].get_ydata()[0], 1.0)
     plt.close("all")
+
+
+def test_plain_log_labels_plainly_at_1_2_5():
+    import matplotlib.pyplot as plt
+
+    from lrnotes.plotting import plain_log
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3], [0.01, 0.3, 20])
+    plain_log(ax)
+    assert ax.get_yscale() == "log" and ax.get_xscale() == "linear"
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "0.02" in labels and "5" in labels and not any("10^" in t or "$" in t for t in labels)
+    plain_log(ax, "both")
+    assert ax.get_xscale() == "log"
+    with pytest.raises(ValueError, match="axis"):
+        plain_log(ax, "z")
+    plt.close(fig)

@@ -93,3 +93,29 @@ def test_best_inside_bad_input():
     with pytest.raises(ValueError, match="mode must be"):
         stats.best_inside([1, 2, 3], [2.0, 1.0, 2.0], mode="best")
     assert issubclass(stats.EdgeError, ValueError)
+
+
+# ------------------------------------------------------------ se and mostly (were copied in notebooks)
+def test_se_is_sd_over_root_n_and_refuses_one_value():
+    a = np.array([[1.0, 2.0, 4.0], [0.0, 0.0, 3.0]])
+    np.testing.assert_allclose(stats.se(a), a.std(axis=-1, ddof=1) / np.sqrt(3))
+    assert isinstance(stats.se([1.0, 3.0]), float)
+    with pytest.raises(ValueError, match="at least 2"):
+        stats.se([1.0])
+
+
+def test_mostly_needs_both_the_median_and_the_share():
+    assert stats.mostly([1, 1, 1, -1])            # 3 of 4 > 0, median > 0
+    assert not stats.mostly([1, 1, -1, -1])       # half
+    assert not stats.mostly([5, 0.1, 0.1, -1, -1, -1, -1, -1])  # a big mean, a negative median
+    assert stats.mostly([1, 1, -1, -1], share=0.5) is False  # median 0 is not > 0
+    with pytest.raises(ValueError, match="share"):
+        stats.mostly([1.0], share=1.5)
+    with pytest.raises(ValueError, match="diff"):
+        stats.mostly([np.nan, 1.0])
+
+
+def test_doctests_of_stats_run():
+    import doctest
+
+    assert doctest.testmod(stats, verbose=False).failed == 0
