@@ -124,7 +124,7 @@ from .ex2_1_euler_lagrange import check_euler_lagrange, check_power_exponent, ch
 from . import ex2_2_best_power as ex2_2
 from .ex2_2_best_power import check_remaining_budget, check_functional_J, check_best_scale
 from . import ex3_1_weighted_identity as ex3_1
-from .ex3_1_weighted_identity import check_identity_rhs, check_identity_rhs_fast
+from .ex3_1_weighted_identity import check_identity_terms, check_identity_terms_fast
 from . import ex3_2_last_iterate_bound as ex3_2
 from .ex3_2_last_iterate_bound import check_last_iterate_bound, check_tuned_bound
 from . import ex4_1_noisy_quadratic as ex4_1
@@ -147,6 +147,6 @@ from .ex6_2_curvature_aware import check_power_iteration, check_curvature_aware_
 
 for _module in (ex1_1, ex1_2, ex1_3, ex1_4, ex1_5, ex1_6, ex1_7, ex2_1, ex2_2, ex3_1, ex3_2, ex4_1, ex4_2, ex5_1, ex5_2, ex6_1, ex6_2):
     EXERCISES[_module.NUMBER] = _module
-__all__ += ['check_linear_decay', 'check_wsd', 'check_largest_jump', 'check_fixed_wsd_schedule', 'check_cosine', 'check_sgdr', 'check_restart_steps', 'check_critical_points', 'check_barrier_heights', 'check_two_well_limit', 'check_critical_lr', 'check_final_norms', 'check_empirical_threshold', 'check_log_growth', 'check_heavy_ball_critical_lr', 'check_spectral_radius', 'check_heavy_ball_norms', 'check_stationary_variance', 'check_equal_noise_lr', 'check_simulated_variance', 'check_first_moment', 'check_bias_correction', 'check_corrected_moment', 'check_euler_lagrange', 'check_power_exponent', 'check_optimal_eta', 'check_remaining_budget', 'check_functional_J', 'check_best_scale', 'check_identity_rhs', 'check_identity_rhs_fast', 'check_last_iterate_bound', 'check_tuned_bound', 'check_exact_moments', 'check_simulate', 'check_mean_ci', 'check_retarget', 'check_resumed_lrs', 'check_format_limits', 'check_first_zero_step', 'check_stalled_step', 'check_master_weight_run', 'check_clip_rows', 'check_clip_threshold', 'check_piecewise_linear', 'check_best_three_piece', 'check_power_iteration', 'check_curvature_aware_gd']
+__all__ += ['check_linear_decay', 'check_wsd', 'check_largest_jump', 'check_fixed_wsd_schedule', 'check_cosine', 'check_sgdr', 'check_restart_steps', 'check_critical_points', 'check_barrier_heights', 'check_two_well_limit', 'check_critical_lr', 'check_final_norms', 'check_empirical_threshold', 'check_log_growth', 'check_heavy_ball_critical_lr', 'check_spectral_radius', 'check_heavy_ball_norms', 'check_stationary_variance', 'check_equal_noise_lr', 'check_simulated_variance', 'check_first_moment', 'check_bias_correction', 'check_corrected_moment', 'check_euler_lagrange', 'check_power_exponent', 'check_optimal_eta', 'check_remaining_budget', 'check_functional_J', 'check_best_scale', 'check_identity_terms', 'check_identity_terms_fast', 'check_last_iterate_bound', 'check_tuned_bound', 'check_exact_moments', 'check_simulate', 'check_mean_ci', 'check_retarget', 'check_resumed_lrs', 'check_format_limits', 'check_first_zero_step', 'check_stalled_step', 'check_master_weight_run', 'check_clip_rows', 'check_clip_threshold', 'check_piecewise_linear', 'check_best_three_piece', 'check_power_iteration', 'check_curvature_aware_gd']
 
 snapshot()  # the grader's reference maths uses the modules as they are now, before any student code

@@ -148,9 +148,12 @@ def check_stalled_step(stalled_step, seed=None):
         expected = ref_stalled_step(w0, lrs, grad, _dtype(name))
         if got != expected:
             hint = ""
-            if got == ref_first_zero_step(np.asarray(lrs) * grad, _dtype(name)):
+            if got != -1 and got == ref_first_zero_step(np.asarray(lrs) * grad, _dtype(name)):
                 hint = ("that is where the update itself becomes 0; the weight stops moving much earlier, "
                         "when the update is below half the spacing of the format at w")
+            elif got == -1:
+                hint = ("-1 says the weight never stops moving, but it does: round each new weight to dtype "
+                        "and compare it with the old stored weight (==)")
             raise CheckFailed(f"{what} = {got}, expected {expected}", hint)
 
     @g.check("w = 1 in bfloat16 stalls at once with lr = 1e-3; float16 and float32 later")
