@@ -141,12 +141,10 @@ def test_pm_formats_mean_and_spread():
     assert pm([1.0, 2.0, 3.0]) == "2.0000 ± 1.0000"
     assert pm(np.array([[0.1, 0.2], [0.3, 0.4]]), ".2f") == "0.25 ± 0.13"
     assert pm([0.1, 0.2, 0.3], "+.3f", spread="se") == "+0.200 ± 0.058"  # the sign on the mean only
-    for bad, match in [(([1.0],), "at least 2"), (([1.0, np.inf],), "finite"),
-                       (([1.0, 2.0], "xyz"), "fmt"), (([1.0, 2.0], ".2f", "var"), "spread")]:
-        args = bad if len(bad) < 3 else bad[:2]
-        kw = {"spread": bad[2]} if len(bad) == 3 else {}
+    for args, kwargs, match in [(([1.0],), {}, "at least 2"), (([1.0, np.inf],), {}, "finite"),
+                                (([1.0, 2.0], "xyz"), {}, "fmt"), (([1.0, 2.0],), {"spread": "var"}, "spread")]:
         with pytest.raises(ValueError, match=match):
-            pm(*args, **kw)
+            pm(*args, **kwargs)
 
 
 def test_doctests_of_nb_run():
