@@ -159,8 +159,13 @@ def test_notebook_runs_in_a_real_jupyterlab(lab, rel):
             # n_code (prompts of collapsed cells are blank) and nothing is queued
             assert not error.count(), f"{rel}: an error during Run All: {error.all_inner_texts()[:1]}"
             prompts = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt").all_inner_texts()
-            numbers = [int(n) for t in prompts for n in re.findall(r"\[(\d+)\]", t)]
-            if numbers and max(numbers) == n_code and not any("*" in t for t in prompts):
+            numbers = {i + 1: int(m[0]) for i, t in enumerate(prompts) if (m := re.findall(r"\[(\d+)\]", t))}
+            # a collapsed (hidden) cell shows no prompt: the run is over when the last
+            # shown prompt is its own position, nothing is queued and the kernel is idle
+            last = max(numbers, default=0)
+            idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count()
+            if last and numbers[last] == last and not any("*" in t for t in prompts) \
+                    and (last == n_code or idle):
                 break
             time.sleep(1)
         else:
