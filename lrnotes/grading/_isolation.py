@@ -13,6 +13,12 @@ and report *events* (``start`` of check ``i``, its ``result``, ``done``); the ca
     (``faulthandler`` on ``SIGUSR1``, which works even inside a C loop) and then killed
     with ``SIGKILL``: an endless loop inside a bare ``except:``, a C-level loop,
     ``os._exit``, a patched global or a half-finished import all die with the child.
+    The child is a small *supervisor* (grader code only) that forks the worker running
+    the checks; on Linux it is a subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``), so that
+    processes the student's code starts, even in a session of their own or by a double
+    fork, are re-parented to it and killed when the worker ends or is stopped.  On macOS
+    only the worker's process group is killed: a process the student puts in a new
+    session can outlive the check there.
     Events come back as JSON lines (no pickle: nothing the child sends can run code in
     the session), each line and the whole stream capped in size.
 ``thread`` (where ``os.fork`` is missing, e.g. Windows)
@@ -165,21 +171,14 @@ class _ForkSource:
             pid = os.fork()
             if pid:
                 _LIVE.add(pid)
-        if pid == 0:  # ------------------------------------------------ the child
-            status = 0
+        if pid == 0:  # ------------------------------------------------ the supervisor
+            status = 70
             try:
                 os.close(rfd)
                 os.close(self.tb_r)
-                prepare_child(tb_w)
-                out = os.fdopen(wfd, "wb", buffering=0)
-
-                def emit(event: dict) -> None:
-                    line = json.dumps(event, ensure_ascii=True).encode("ascii") + b"\n"
-                    out.write(line if len(line) <= MAX_LINE else b'{"type": "oversize"}\n')
-
-                work(emit)
+                status = _supervise(work, prepare_child, wfd, tb_w)
             except BaseException:  # noqa: BLE001 - nothing may escape the child
-                status = 70
+                pass
             finally:
                 os._exit(status)
         # ---------------------------------------------------------------- the parent
@@ -236,7 +235,20 @@ class _ForkSource:
             text += chunk
         return _student_frame(text.decode("utf-8", "replace"))
 
+    def _wait_zombie(self, grace: float) -> None:
+        """Give the supervisor ``grace`` seconds to end the worker's process tree and exit
+        (left unreaped, so that its process group still names the stragglers)."""
+        end = time.monotonic() + grace
+        while hasattr(os, "waitid") and time.monotonic() < end:
+            try:
+                if os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                    return
+            except ChildProcessError:
+                return
+            time.sleep(0.0005)
+
     def _reap(self) -> str:
+        self._wait_zombie(2.0)
         with contextlib.suppress(OSError):
             os.killpg(self.pid, signal.SIGKILL)
         try:
@@ -254,6 +266,9 @@ class _ForkSource:
     def stop(self) -> None:
         if self.pid is not None:
             with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGTERM)  # the supervisor kills the worker and its tree
+            self._wait_zombie(2.0)
+            with contextlib.suppress(OSError):
                 os.killpg(self.pid, signal.SIGKILL)
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
@@ -265,6 +280,123 @@ class _ForkSource:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self.fd = self.tb_r = -1
+
+
+# ============================================================================ the process tree
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _become_subreaper() -> bool:
+    """Linux: orphaned descendants (a double fork, ``start_new_session=True``) are
+    re-parented to this process instead of to init, so that it can end them."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _children(pid: int) -> set[int]:
+    """The children of ``pid`` (Linux ``/proc``; empty elsewhere)."""
+    kids: set[int] = set()
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids.update(int(k) for k in f.read().split())
+        return kids
+    except (OSError, ValueError):
+        pass
+    try:
+        names = [n for n in os.listdir("/proc") if n.isdigit()]
+    except OSError:
+        return kids
+    for name in names:
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    kids.add(int(name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return kids
+
+
+def _end_descendants(grace: float = 2.0) -> None:
+    """Kill every child of this (subreaper) process, and those re-parented to it as their
+    parents die, until none is left (or ``grace`` seconds passed)."""
+    me, end = os.getpid(), time.monotonic() + grace
+    while time.monotonic() < end:
+        for kid in _children(me):
+            with contextlib.suppress(OSError):
+                os.kill(kid, signal.SIGKILL)
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            time.sleep(0.001)
+
+
+def _supervise(work, prepare_child, wfd: int, tb_w: int) -> int:
+    """The forked supervisor (grader code only): a process group of its own and, on Linux,
+    a subreaper; it forks the worker that runs ``work(emit)``, waits for it, then ends
+    every process the worker left behind, and exits as the worker did.  ``SIGTERM`` from
+    the session ends the worker now; ``SIGUSR1`` (the traceback request) is passed on."""
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    _become_subreaper()
+    worker: list = [None]
+
+    def forward(sig, frame):
+        if worker[0] is not None:
+            with contextlib.suppress(OSError):
+                os.kill(worker[0], signal.SIGKILL if sig == signal.SIGTERM else sig)
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the session handles Jupyter's interrupt
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGUSR1, forward)
+    pid = os.fork()
+    if pid == 0:  # ------------------------------------------------ the worker
+        status = 0
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            prepare_child(tb_w)
+            out = os.fdopen(wfd, "wb", buffering=0)
+
+            def emit(event: dict) -> None:
+                line = json.dumps(event, ensure_ascii=True).encode("ascii") + b"\n"
+                out.write(line if len(line) <= MAX_LINE else b'{"type": "oversize"}\n')
+
+            work(emit)
+        except BaseException:  # noqa: BLE001 - nothing may escape the worker
+            status = 70
+        finally:
+            os._exit(status)
+    worker[0] = pid
+    os.close(wfd)
+    os.close(tb_w)
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            status = 70 << 8
+            break
+    worker[0] = None
+    _end_descendants()
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        with contextlib.suppress(Exception):
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        with contextlib.suppress(Exception):
+            signal.signal(sig, signal.SIG_DFL)
+            os.kill(os.getpid(), sig)  # die of the worker's signal (the session reports it)
+        return 128 + sig
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70
 
 
 class _ThreadSource:
@@ -367,9 +499,8 @@ def cap_memory(extra_mb: int | None = None) -> int | None:
 
 
 def prepare_child(tb_fd: int, capture: BoundedText, reset) -> None:
-    """First thing in the forked child: own process group, a memory cap, quiet signals and fds."""
-    with contextlib.suppress(OSError):
-        os.setpgid(0, 0)
+    """First thing in the forked worker (its supervisor made the process group): a memory
+    cap, quiet signals and fds."""
     cap_memory()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Jupyter's interrupt
     for sig in ("SIGALRM", "SIGTERM", "SIGPIPE"):
