@@ -20,7 +20,12 @@ and report *events* (``start`` of check ``i``, its ``result``, ``done``); the ca
     only the worker's process group is killed: a process the student puts in a new
     session can outlive the check there.
     Events come back as JSON lines (no pickle: nothing the child sends can run code in
-    the session), each line and the whole stream capped in size.
+    the session), each line and the whole stream capped in size.  A ``result`` event
+    carries only the check's recorded outcomes of student calls (plain data, see
+    :mod:`._core`): the session recomputes every verdict from them, so a student's code
+    that writes forged events into the pipe (it can find the fd) can at most claim that
+    its function returned some plain values, which it could have returned anyway; it can
+    never make a check pass that those values would fail.
 ``thread`` (where ``os.fork`` is missing, e.g. Windows)
     The checks run in a daemon thread of the notebook's own process; a time-out injects
     an exception into it, which stops most slow Python code.  A true endless loop (one
@@ -54,9 +59,10 @@ import warnings
 
 __all__ = ["BoundedText", "Counters", "COUNTERS", "runner_name", "warn_if_fallback", "drive", "GraderStop"]
 
-#: Caps on what crosses from the child: one event line, and all of them together.
-MAX_LINE = 64_000
-MAX_STREAM = 1_000_000
+#: Caps on what crosses from the child: one event line (a check's recorded outcomes), and
+#: all of them together.
+MAX_LINE = 48_000_000
+MAX_STREAM = 200_000_000
 ENV_ISOLATION = "LRNOTES_GRADER_ISOLATION"
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _LRNOTES_DIR = os.path.dirname(_PACKAGE_DIR)
@@ -163,7 +169,7 @@ class _ForkSource:
     """Run ``work(emit)`` in a forked child; read its events from a pipe."""
 
     def __init__(self, work, prepare_child):
-        self.buffer, self.received, self.events = b"", 0, []
+        self.parts, self.pending, self.received, self.events = [], 0, 0, []
         rfd, wfd = os.pipe()
         self.tb_r, tb_w = os.pipe()
         with warnings.catch_warnings():  # Python >= 3.12 warns about fork with threads
@@ -204,12 +210,16 @@ class _ForkSource:
             self.received += len(chunk)
             if self.received > MAX_STREAM:
                 self.stop()
-                return ("end", "it sent the grader more than 1 MB of results")
-            self.buffer += chunk
-            *lines, self.buffer = self.buffer.split(b"\n")
-            if len(self.buffer) > MAX_LINE:
-                self.stop()
-                return ("end", "it sent the grader an oversized result")
+                return ("end", f"it sent the grader more than {MAX_STREAM // 10**6} MB of results")
+            if b"\n" not in chunk:  # a long line arrives in many chunks: join them once
+                self.parts.append(chunk)
+                self.pending += len(chunk)
+                if self.pending > MAX_LINE:
+                    self.stop()
+                    return ("end", "it sent the grader an oversized result")
+                continue
+            *lines, rest = b"".join(self.parts + [chunk]).split(b"\n")
+            self.parts, self.pending = [rest], len(rest)
             for line in lines:
                 try:
                     event = json.loads(line.decode("ascii"))
@@ -582,8 +592,10 @@ def drive(work, *, n_checks: int, limit: float, capture: BoundedText, reset, on_
             kind_ = event.get("type")
             if kind_ == "start" and isinstance(event.get("i"), int):
                 current, deadline = event["i"], time.monotonic() + limit
-            elif kind_ == "result" and isinstance(event.get("i"), int) and 0 <= event["i"] < n_checks:
-                results[event["i"]] = event
+            elif kind_ == "result" and event.get("i") == current and 0 <= current < n_checks:
+                # only the recorded outcomes are kept: the session computes the verdict
+                results[current] = {"type": "outcomes", "outcomes": event.get("outcomes"),
+                                    "output": event.get("output")}
             elif kind_ == "done":
                 break
             elif kind_ in ("oversize", "garbled", "stopped"):

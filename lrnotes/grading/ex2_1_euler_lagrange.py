@@ -140,8 +140,11 @@ def check_power_exponent(power_exponent, seed=None):
         if isinstance(value, float):
             raise CheckFailed(f"{what} returned the float {value!r}; return the exact number",
                               "work with sympy numbers: sp.Rational(p), then sp.solve(...)")
+        if isinstance(value, str):  # sympify would evaluate the text in the session
+            raise CheckFailed(f"{what} returned the string {short(value)}; return a sympy number",
+                              "work with sympy numbers: sp.Rational(p), then sp.solve(...)")
         try:
-            got = sp.nsimplify(value) if isinstance(value, (int, Fraction)) else sp.sympify(value)
+            got = sp.nsimplify(value) if isinstance(value, (int, Fraction)) else sp.sympify(value, strict=True)
         except Exception:  # noqa: BLE001 - sympify of a strange object
             got = None
         if not isinstance(got, sp.Expr) or not got.is_number:
