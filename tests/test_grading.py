@@ -62,6 +62,15 @@ def short_time_limit(monkeypatch):
     monkeypatch.setattr(G, "TIME_LIMIT", 1.0)
 
 
+@pytest.fixture(params=["fork", "spawn"])
+def runner(request, monkeypatch):
+    """The default runner on Linux and macOS (fork), and the one used where os.fork is
+    missing (spawn: a new Python process), forced here so that CI tests both."""
+    monkeypatch.setenv("LRNOTES_GRADER_ISOLATION", request.param)
+    monkeypatch.setattr(G._isolation, "_warned", {"spawn"})
+    return request.param
+
+
 def _stub(*args, **kwargs):
     raise NotImplementedError("Student exercise: do it")
 
@@ -180,7 +189,7 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
-def test_hostile_code_becomes_feedback(case):
+def test_hostile_code_becomes_feedback(case, runner):
     fn, status, words = HOSTILE[case]
     start = time.monotonic()
     report = _checks_of(fn).run()
@@ -192,7 +201,7 @@ def test_hostile_code_becomes_feedback(case):
     assert len(text) < 8_000
 
 
-def test_a_timeout_names_the_line_and_leaves_the_session_usable():
+def test_a_timeout_names_the_line_and_leaves_the_session_usable(runner):
     report = _checks_of(_catch_all_loop).run()
     assert "It was running line" in report.results[0].message and "`_catch_all_loop`" in report.results[0].message
     # a slow import in the worker dies with the worker; the session's modules are untouched
@@ -209,7 +218,7 @@ def test_a_timeout_names_the_line_and_leaves_the_session_usable():
     assert _checks_of(lambda x: x).run().passed
 
 
-def test_patched_globals_and_error_state_do_not_change_the_verdict(monkeypatch, ex):
+def test_patched_globals_and_error_state_do_not_change_the_verdict(monkeypatch, ex, runner):
     good = ex("1-4-critical-learning-rate")["critical_lr"]
     old = np.seterr(all="raise")
     try:
@@ -223,7 +232,7 @@ def test_patched_globals_and_error_state_do_not_change_the_verdict(monkeypatch, 
     assert report.passed, report
 
 
-def test_student_code_cannot_patch_the_reference():
+def test_student_code_cannot_patch_the_reference(runner):
     def cheat(H):
         G.ex1_4.ref_critical_lr = lambda H: 1.0
         np.linalg.eigvalsh = lambda H: np.array([2.0])
@@ -234,7 +243,7 @@ def test_student_code_cannot_patch_the_reference():
     assert G.ex1_4.ref_critical_lr([[4.0]]) == 0.5  # the session is unchanged too
 
 
-def test_values_that_break_the_graders_own_code():
+def test_values_that_break_the_graders_own_code(runner):
     assert_feedback(G.check_largest_jump(lambda s, T: (float("inf"), 1.0)), "returned inf")
     assert_feedback(G.check_largest_jump(lambda s, T: (np.nan, _BadRepr())), "NaN")
     assert_feedback(G.check_largest_jump(lambda s, T: {"t": 1}), "pair")

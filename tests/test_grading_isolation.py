@@ -14,6 +14,13 @@ import pytest
 
 from lrnotes import grading as G
 
+@pytest.fixture(params=["fork", "spawn"])
+def runner(request, monkeypatch):
+    monkeypatch.setenv("LRNOTES_GRADER_ISOLATION", request.param)
+    monkeypatch.setattr(G._isolation, "_warned", {"spawn"})
+    return request.param
+
+
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and a subreaper")
 
 
@@ -102,14 +109,14 @@ def _fake_records(k, T, alpha=1.0):
     lambda k, T, alpha=1.0: _PatchesWhenRead(np.shape(k)),
     _fake_records,
 ], ids=["patches numpy._core.numeric", "__array__ patches after restore", "writes fake records"])
-def test_wrong_code_cannot_fake_a_pass(cheat):
+def test_wrong_code_cannot_fake_a_pass(cheat, runner):
     report = G.check_linear_decay(cheat, seed=3)
     assert report.n_passed == 0, report
     # the session's NumPy is untouched
     assert not np.isclose(0.0, 1.0) and np.isclose is not _always_close
 
 
-def test_a_sympy_subclass_that_equals_everything_fails():
+def test_a_sympy_subclass_that_equals_everything_fails(runner):
     import sympy as sp
 
     class Zero(sp.Symbol):
@@ -186,3 +193,31 @@ def test_a_replay_that_asks_for_an_unrecorded_call_is_an_error_not_a_pass():
     session = os.getpid()
     report = g.run()
     assert report.results[0].status == "error" and "did not make" in report.results[0].message, report
+
+
+def test_spawn_grades_a_notebook_function_by_value_and_falls_back_when_it_cannot(monkeypatch, capsys):
+    """A function defined in ``__main__`` (as in a notebook), with a helper and a constant
+    it uses, is graded in a new process; one that holds a lock cannot be pickled and is
+    graded in this process, with a note that says so."""
+    import threading
+
+    monkeypatch.setenv("LRNOTES_GRADER_ISOLATION", "spawn")
+    monkeypatch.setattr(G._isolation, "_warned", set())
+    namespace = {"__name__": "__main__"}
+    exec("import numpy as np\nSCALE = 1.0\ndef helper(x):\n    return SCALE * x\n"
+         "def student(x):\n    return helper(np.asarray(x, float))\n", namespace)
+    g = G.Checks("by value", namespace["student"])
+
+    @g.check("returns its argument, from another process")
+    def _(f):
+        G.assert_close(G.as_array(G.call(f, np.ones(2)), (2,), "f(1)"), np.ones(2), "f(1)")
+
+    report = g.run()
+    assert report.passed, report
+    assert "new Python process" in capsys.readouterr().out
+    lock = threading.Lock()
+    report = G.Checks("holds a lock", lambda x, _lock=lock: x)
+    report.check("returns its argument")(lambda f: G.assert_close(
+        G.as_array(G.call(f, np.ones(2)), (2,), "f(1)"), np.ones(2), "f(1)"))
+    assert report.run().passed
+    assert "could not be sent to a separate process" in capsys.readouterr().out

@@ -311,7 +311,7 @@ def enter_worker() -> None:
 def restore() -> None:
     """Undo what student code did to the guarded modules and to NumPy's settings.
 
-    Only in the forked worker: in the notebook's own process (the ``thread`` and
+    Only in the worker process (``fork`` or ``spawn``): in the notebook's own process (the ``thread`` and
     ``inline`` runners) the student's session is left as it is.
     """
     if not _STATE["isolated"]:
@@ -979,16 +979,25 @@ class Checks:
                     "hint": "a function should return a value; os._exit, sys.exit or a crash end the "
                             "process that runs it", "output": ""}
 
-        kind = iso.runner_name()
+        def work(emit):
+            self._work(capture, emit)
+
+        kind, payload = iso.runner_name(), None
+        if kind == "spawn":
+            with _graders_modules():  # the checks' globals as the grader found them
+                payload, why = iso.spawn_payload(work, capture, enter_worker)
+            if payload is None:
+                kind = "thread"
+                iso.warn_if_fallback("unpicklable", why)
         iso.warn_if_fallback(kind)
-        redirect = kind != "fork"
+        redirect = kind in ("thread", "inline")
         saved = sys.stdout, sys.stderr
         if redirect:
             sys.stdout = sys.stderr = capture
         try:
-            events = iso.drive(lambda emit: self._work(capture, emit), n_checks=len(self._checks),
-                               limit=limit, capture=capture, reset=enter_worker,
-                               on_timeout=on_timeout, on_end=on_end)
+            events = iso.drive(work, n_checks=len(self._checks), limit=limit, capture=capture,
+                               reset=enter_worker, on_timeout=on_timeout, on_end=on_end,
+                               kind=kind, payload=payload)
         finally:
             if redirect:
                 sys.stdout, sys.stderr = saved

@@ -26,7 +26,20 @@ and report *events* (``start`` of check ``i``, its ``result``, ``done``); the ca
     that writes forged events into the pipe (it can find the fd) can at most claim that
     its function returned some plain values, which it could have returned anyway; it can
     never make a check pass that those values would fail.
-``thread`` (where ``os.fork`` is missing, e.g. Windows)
+``spawn`` (where ``os.fork`` is missing, e.g. Windows)
+    The checks run in a new Python process (``sys.executable -I``), which is sent the
+    student's function and the checks by ``cloudpickle`` (a function defined in the
+    notebook is pickled by value, with the globals it uses) and sends back the same JSON
+    events on its stdout; the counters of student calls are in a small shared file.  A
+    time-out or the end of the checks kills the process (``TerminateProcess`` on
+    Windows, ``SIGKILL`` to its process group elsewhere), so an endless loop in C,
+    ``os._exit`` or a crash ends that process, never the kernel, and the verdict is
+    computed in the session as with ``fork``.  Starting the process costs about a second
+    per check cell, and a process the student's code starts in a session or group of its
+    own is not stopped with it.  A function that cannot be pickled (it uses an open file,
+    a lock, a generator in progress) is graded by the ``thread`` runner instead, with a
+    note that says so.
+``thread`` (no fork and no ``cloudpickle``, or a function that cannot be pickled)
     The checks run in a daemon thread of the notebook's own process; a time-out injects
     an exception into it, which stops most slow Python code.  A true endless loop (one
     that catches everything, or loops inside C) cannot be stopped there: the grader says
@@ -35,7 +48,8 @@ and report *events* (``start`` of check ``i``, its ``result``, ``done``); the ca
 ``inline`` (no threads either, e.g. Pyodide)
     The checks run directly, with no time limit; a warning is printed once.
 
-``LRNOTES_GRADER_ISOLATION=fork|thread|inline`` forces a runner (the tests use it).
+``LRNOTES_GRADER_ISOLATION=fork|spawn|thread|inline`` forces a runner (the tests use it;
+CI runs the isolation tests with ``spawn`` as well as ``fork``).
 """
 
 from __future__ import annotations
@@ -52,18 +66,22 @@ import re
 import select
 import signal
 import struct
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import warnings
 
-__all__ = ["BoundedText", "Counters", "COUNTERS", "runner_name", "warn_if_fallback", "drive", "GraderStop"]
+__all__ = ["BoundedText", "Counters", "COUNTERS", "runner_name", "warn_if_fallback", "spawn_payload", "drive",
+           "GraderStop"]
 
 #: Caps on what crosses from the child: one event line (a check's recorded outcomes), and
 #: all of them together.
 MAX_LINE = 48_000_000
 MAX_STREAM = 200_000_000
 ENV_ISOLATION = "LRNOTES_GRADER_ISOLATION"
+SPAWN_START = 60.0  # seconds a spawned process may take to start, before its first check
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _LRNOTES_DIR = os.path.dirname(_PACKAGE_DIR)
 _warned: set[str] = set()
@@ -130,6 +148,19 @@ class Counters:
         a, b = self.read()
         struct.pack_into(self._FMT, self._mem, 0, a, b + 1)
 
+    def attach(self, path: str):
+        """Keep the counters in the file ``path`` (shared with a spawned process); return
+        the memory used before, for :meth:`detach`."""
+        with open(path, "r+b") as f:
+            mem = mmap.mmap(f.fileno(), struct.calcsize(self._FMT))
+        saved, self._mem = self._mem, mem
+        return saved
+
+    def detach(self, saved) -> None:
+        mem, self._mem = self._mem, saved
+        with contextlib.suppress(Exception):
+            mem.close()
+
 
 COUNTERS = Counters()
 
@@ -137,16 +168,27 @@ COUNTERS = Counters()
 def runner_name() -> str:
     """The runner this platform uses (or the one forced by ``$LRNOTES_GRADER_ISOLATION``)."""
     forced = os.environ.get(ENV_ISOLATION, "").strip().lower()
-    if forced in ("fork", "thread", "inline"):
+    if forced in ("fork", "spawn", "thread", "inline"):
         return forced
     if hasattr(os, "fork") and hasattr(signal, "SIGKILL") and sys.platform != "emscripten":
         return "fork"
     if sys.platform == "emscripten":
         return "inline"
-    return "thread"
+    try:
+        import cloudpickle  # noqa: F401
+    except ImportError:
+        return "thread"
+    return "spawn" if sys.executable else "thread"
 
 
 _FALLBACK_NOTES = {
+    "spawn": "this platform has no os.fork (e.g. Windows), so each check cell runs your code in a "
+             "new Python process (it takes about a second to start). A time limit, an endless loop "
+             "or a crash stops only that process; a program your code starts itself is not stopped "
+             "with it.",
+    "unpicklable": "your function could not be sent to a separate process ({why}), so this check "
+                   "cell runs it inside the notebook's own process: an endless loop in C code cannot "
+                   "be interrupted there (restart the kernel), and os._exit or a crash ends the kernel.",
     "thread": "this platform has no os.fork (e.g. Windows), so checks run inside the notebook's own "
               "process. A time limit stops most slow code, but an endless loop in C code cannot be "
               "interrupted (restart the kernel), and code that calls os._exit or crashes ends the "
@@ -157,11 +199,23 @@ _FALLBACK_NOTES = {
 }
 
 
-def warn_if_fallback(kind: str) -> None:
-    """Print, once per session, what a fallback runner cannot do."""
-    if kind in _FALLBACK_NOTES and kind not in _warned:
+def warn_if_fallback(kind: str, why: str = "") -> None:
+    """Print, once per session, what a fallback runner cannot do (``unpicklable``: each time)."""
+    if kind in _FALLBACK_NOTES and (kind not in _warned or kind == "unpicklable"):
         _warned.add(kind)
-        print(f"Note from the grader: {_FALLBACK_NOTES[kind]}")
+        print(f"Note from the grader: {_FALLBACK_NOTES[kind].format(why=why)}")
+
+
+def spawn_payload(work, capture: "BoundedText", reset) -> tuple[bytes | None, str]:
+    """What the ``spawn`` runner sends its process: ``work``, ``capture`` and ``reset``
+    pickled together (so that the child's ``work`` writes to the child's ``capture``), or
+    ``(None, why)`` when they cannot be pickled."""
+    try:
+        import cloudpickle
+
+        return cloudpickle.dumps((work, capture, reset)), ""
+    except Exception as exc:  # noqa: BLE001 - whatever the student's globals hold
+        return None, f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 # ============================================================================ sources of events
@@ -409,6 +463,162 @@ def _supervise(work, prepare_child, wfd: int, tb_w: int) -> int:
     return os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70
 
 
+_BOOT = ("import sys, json; n = int(sys.stdin.buffer.readline()); "
+         "sys.path[:] = json.loads(sys.stdin.buffer.read(n)); "
+         "from lrnotes.grading._isolation import _spawned; _spawned()")
+
+
+class _SpawnSource:
+    """Run ``work(emit)`` in a new Python process (see the module docstring); read its
+    events from its stdout, in a thread (``select`` does not take pipes on Windows)."""
+
+    def __init__(self, payload: bytes):
+        self.queue: queue.Queue = queue.Queue()
+        self.err = BoundedText(40_000)
+        fd, self.counter_path = tempfile.mkstemp(prefix="lrnotes-grader-")
+        os.write(fd, b"\0" * struct.calcsize(Counters._FMT))
+        os.close(fd)
+        self.saved_mem = COUNTERS.attach(self.counter_path)
+        flags = ({"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if os.name == "nt"
+                 else {"start_new_session": True})
+        self.proc = subprocess.Popen([sys.executable, "-I", "-c", _BOOT], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, **flags)
+        paths = json.dumps([p for p in sys.path if isinstance(p, str)]).encode()
+        message = b"%d\n" % len(paths) + paths + json.dumps(self.counter_path).encode() + b"\n" + payload
+        threading.Thread(target=self._send, args=(message,), daemon=True).start()
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+
+    def _send(self, message: bytes) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.proc.stdin.write(message)
+            self.proc.stdin.close()
+
+    def _read(self) -> None:
+        received = 0
+        try:
+            while True:
+                line = self.proc.stdout.readline(MAX_LINE + 1)
+                if not line:
+                    break
+                received += len(line)
+                if len(line) > MAX_LINE or received > MAX_STREAM:
+                    self.queue.put({"type": "oversize"})
+                    return
+                try:
+                    event = json.loads(line.decode("ascii"))
+                except (UnicodeDecodeError, ValueError):
+                    event = {"type": "garbled"}
+                self.queue.put(event if isinstance(event, dict) else {"type": "garbled"})
+        except (OSError, ValueError):
+            pass
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is None or code == 0:
+            how = "it ended the process"
+        elif code < 0:
+            sig = -code
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            how = f"the process running it was killed by signal {name}"
+        else:
+            how = f"it ended the process (exit status {code}, e.g. os._exit or a crash)"
+        self.queue.put(("end", how))
+
+    def _read_err(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            for chunk in iter(lambda: self.proc.stderr.read1(8_192), b""):
+                self.err.write(chunk.decode("utf-8", "replace"))
+
+    def next(self, timeout: float):
+        try:
+            return self.queue.get(timeout=max(timeout, 0.0))
+        except queue.Empty:
+            return "timeout"
+
+    def where(self) -> str:
+        """Ask the process where it is (``faulthandler`` on ``SIGUSR1``; not on Windows)."""
+        if not hasattr(signal, "SIGUSR1") or self.proc.poll() is not None:
+            return ""
+        self.err.take()
+        with contextlib.suppress(OSError):
+            os.kill(self.proc.pid, signal.SIGUSR1)
+        end = time.monotonic() + 0.5
+        while time.monotonic() < end and "File" not in "".join(self.err.parts):
+            time.sleep(0.02)
+        time.sleep(0.05)
+        return _student_frame(self.err.take())
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                if os.name == "nt":
+                    self.proc.kill()
+                else:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()
+        if self.saved_mem is not None:
+            COUNTERS.detach(self.saved_mem)
+            self.saved_mem = None
+        with contextlib.suppress(OSError):
+            os.unlink(self.counter_path)
+
+
+def _spawned() -> None:
+    """The ``spawn`` runner's process: read the payload, run the checks, send the events."""
+    status = 70
+    try:
+        stdin = sys.stdin.buffer
+        counter_path = json.loads(stdin.readline())
+        data = stdin.read()
+        events = os.fdopen(os.dup(1), "wb", buffering=0)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1):
+            os.dup2(null, fd)
+        from lrnotes.grading import _core  # noqa: F401 - the grader's snapshot, before student code
+
+        import pickle
+
+        COUNTERS.attach(counter_path)
+        work, capture, reset = pickle.loads(data)
+        cap_memory()
+        with contextlib.suppress(ValueError, OSError, AttributeError):
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if hasattr(signal, "SIGUSR1"):
+            faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=False)
+        sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
+        sys.stdout = sys.stderr = capture
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            with contextlib.suppress(Exception):
+                torch.set_num_threads(1)
+        import builtins
+
+        def no_input(*args, **kwargs):
+            raise RuntimeError("input() cannot be used while grading")
+
+        builtins.input = no_input
+        reset()
+
+        def emit(event: dict) -> None:
+            line = json.dumps(event, ensure_ascii=True).encode("ascii") + b"\n"
+            events.write(line if len(line) <= MAX_LINE else b'{"type": "oversize"}\n')
+
+        work(emit)
+        status = 0
+    except BaseException:  # noqa: BLE001 - nothing may escape the process
+        status = 70
+    finally:
+        os._exit(status)
+
+
 class _ThreadSource:
     """Run ``work(emit)`` in a daemon thread of this process (no fork available)."""
 
@@ -556,26 +766,31 @@ def _student_frame(traceback_text: str) -> str:
     return ""
 
 
-def drive(work, *, n_checks: int, limit: float, capture: BoundedText, reset, on_timeout, on_end):
-    """Run ``work(emit)`` in the best runner; return ``{index: event}`` of the results.
+def drive(work, *, n_checks: int, limit: float, capture: BoundedText, reset, on_timeout, on_end,
+          kind: str | None = None, payload: bytes | None = None):
+    """Run ``work(emit)`` in the runner ``kind`` (default: the best one here; ``spawn``
+    needs ``payload``, see :func:`spawn_payload`); return ``{index: event}`` of the results.
 
     ``on_timeout(index, started, finished, where)`` and ``on_end(index, how)`` build the
     result of the check that was running when the limit hit or the worker vanished.
     A ``KeyboardInterrupt`` (Jupyter's interrupt button) stops the worker and is
     re-raised: the grader never swallows it.
     """
-    kind = runner_name()
+    kind = kind or runner_name()
     COUNTERS.reset()
     results: dict[int, dict] = {}
     source = None
     try:
         if kind == "fork":
             source = _ForkSource(work, lambda tb_fd: prepare_child(tb_fd, capture, reset))
+        elif kind == "spawn":
+            source = _SpawnSource(payload)
         elif kind == "thread":
             source = _ThreadSource(work, capture)
         else:
             source = _InlineSource(work)
-        current, deadline = -1, time.monotonic() + limit
+        # a spawned process first starts Python and imports the grader: not the check's time
+        current, deadline = -1, time.monotonic() + (limit + SPAWN_START if kind == "spawn" else limit)
         while True:
             event = source.next(deadline - time.monotonic())
             if event == "timeout":
