@@ -401,6 +401,28 @@ def _end_descendants(grace: float = 2.0) -> None:
             time.sleep(0.001)
 
 
+def _open_fds() -> list[int]:
+    for where in ("/proc/self/fd", "/dev/fd"):
+        with contextlib.suppress(OSError, ValueError):
+            return sorted(int(n) for n in os.listdir(where))
+    return list(range(3, 1024))
+
+
+def _blank_inherited_fds(keep: tuple[int, ...]) -> None:
+    """Point every file descriptor the child inherited from the session (beyond 0-2 and
+    ``keep``) at ``/dev/null``: the kernel's ZMQ sockets, a test runner's pipes, open
+    files.  Student code that writes to every fd it can find then reaches nothing but the
+    grader's own pipe, whose records the session only replays (see :mod:`._core`).  The
+    fds stay open, so an object that later closes its own fd closes only ``/dev/null``."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in _open_fds():
+        if fd > 2 and fd not in keep and fd != null:
+            with contextlib.suppress(OSError):
+                os.fstat(fd)
+                os.dup2(null, fd, inheritable=False)
+    os.close(null)
+
+
 def _supervise(work, prepare_child, wfd: int, tb_w: int) -> int:
     """The forked supervisor (grader code only): a process group of its own and, on Linux,
     a subreaper; it forks the worker that runs ``work(emit)``, waits for it, then ends
@@ -408,6 +430,7 @@ def _supervise(work, prepare_child, wfd: int, tb_w: int) -> int:
     the session ends the worker now; ``SIGUSR1`` (the traceback request) is passed on."""
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
+    _blank_inherited_fds(keep=(wfd, tb_w))
     _become_subreaper()
     worker: list = [None]
 
