@@ -1,4 +1,4 @@
-r"""The one training engine of :mod:`lrnotes.nets`: the per-step loop, the gradient step, per-model clipping, the results.
+r"""The one training engine of :mod:`lrnotes.nets`: the loop, the gradient step, per-model clipping, results.
 
 Every trainer here stacks its models along a leading *model axis* (seeds, or seeds x
 clients) and drives them with real ``torch.optim`` optimizers: :mod:`lrnotes.nets.train`

@@ -131,7 +131,9 @@ def train_gan(schedules: dict, seeds, steps: int, *, modes=None, std: float = 0.
     numbers), and is trained with Adam whose learning rate follows ``schedules[s]`` for
     both players (one ``torch.optim.Adam`` and one ``S.to_torch`` scheduler per player
     and schedule; the forward and backward passes of all schedules are batched).  Each
-    update takes one discriminator step, then one generator step on the same noise.  Evaluations (every ``eval_every`` updates and at the end) generate
+    update takes one discriminator step, then one generator step on the same noise (both
+    through :func:`lrnotes.nets.engine.descend`).  Evaluations (every ``eval_every`` updates
+    and at the end) generate
     ``n_eval`` points from fixed noise and call :func:`coverage` (``k = 3``,
     ``share = 0.25``).
 

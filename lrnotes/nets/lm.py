@@ -93,7 +93,7 @@ def train_lm(source, schedules, seeds: Sequence[int], steps: int, *, seq_len: in
     clip_norm : float > 0 or None — per-model gradient-norm clipping
     eval_every : int >= 1 or None — evaluate at multiples of it (always at 0 and ``steps``)
     eval_seqs : int >= 1 — sequences in the fixed evaluation set (drawn from ``eval_seed``)
-    dtype : default float32;  device : default :func:`lrnotes.nets.train.default_device`
+    dtype : default float32;  device : default :func:`lrnotes.nets.engine.default_device`
     num_threads : torch CPU threads while training (1: fastest for tiny models), None: as is
     progress : show a ``tqdm.auto`` bar (default: in full mode only)
     """

@@ -55,7 +55,7 @@ from lrnotes import schedules as S
 from lrnotes.nets.engine import (Groups, StepRun, check_betas, check_clip_norm, check_seeds, default_device,
                                  descend, eval_steps, loop, schedule_dict, scale_grads)
 from lrnotes.nets.engine import progress as _progress  # noqa: F401  (its old name)
-from lrnotes.nets.engine import schedule_dict as _schedule_dict  # noqa: F401  (its old name, lm used it)
+from lrnotes.nets.engine import schedule_dict as _schedule_dict  # noqa: F401  (its old name)
 from lrnotes.nets.engine import threads as _threads
 from lrnotes.nets.optim import ScheduledAdam  # noqa: F401  (its old place)
 from lrnotes.nets.models import ACTIVATIONS, DATA, BatchedMLP, derive_seed, mlp, stacked_losses
@@ -229,7 +229,7 @@ class Trainer:
     beta1 : Schedule or function of t, optional — Adam's β1 for update ``t``
     dtype : torch dtype (default float32); device : default :func:`default_device`
     num_threads : int >= 1 or None — torch CPU threads while training (default 1: the
-        fastest for these small networks, see ``_threads``); ``None`` keeps torch's setting
+        fastest for these small networks, see :func:`lrnotes.nets.engine.threads`); ``None`` keeps torch's setting
     lr_factor : function, optional — per-model learning-rate factors computed in the loop.
         Called at every update as ``lr_factor(trainer, t, x, y, losses)`` after the
         backward pass (``x``, ``y``: the batch, ``(M, B, ...)``; ``losses``: the batch
