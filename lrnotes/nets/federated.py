@@ -37,6 +37,7 @@ from typing import Sequence
 
 import numpy as np
 
+from lrnotes.nets.engine import Groups, Run, check_seeds, descend, loop, scale_grads
 from lrnotes.schedules import _int_at_least
 
 __all__ = ["split_by_label", "FedRun", "fedavg"]
@@ -63,16 +64,18 @@ def split_by_label(y, n_clients: int, labels_per_client: int | None = 2, seed: i
     return [np.sort(np.concatenate([shards[i] for i in row])) for row in pick]
 
 
-@dataclass
-class FedRun:
-    """Result of :func:`fedavg`: ``C`` configurations, ``M`` seeds, ``R`` rounds."""
+@dataclass(kw_only=True)
+class FedRun(Run):
+    """Result of :func:`fedavg`: ``C`` configurations, ``M`` seeds, ``R`` rounds
+    (``names``, ``seeds``, ``lr`` and ``eval_steps`` ``= 0..R`` as in
+    :class:`lrnotes.nets.engine.Run`; ``loss_at(name, r)`` reads ``train_loss``)."""
 
-    names: list
-    lr: np.ndarray            #: (C, R) client learning rate of each round
     drift: np.ndarray         #: (C, M, R)
     relative_drift: np.ndarray  #: (C, M, R)
     train_loss: np.ndarray    #: (C, M, R + 1) global model on the full training set, before round r
     test_acc: np.ndarray      #: (C, M, R + 1)
+
+    _example = "'drift' or 'train_loss'"
 
 
 def fedavg(data, configs: dict, seeds: Sequence[int], rounds: int, local_steps: int, *,
@@ -107,9 +110,7 @@ def fedavg(data, configs: dict, seeds: Sequence[int], rounds: int, local_steps: 
             K = len(clients)
         if len(clients) != K or K < 1 or any(len(c) < 1 for c in clients):
             raise ValueError("every configuration needs the same number (>= 1) of non-empty clients")
-    seeds = [_int_at_least(f"seeds[{i}]", s, 0) for i, s in enumerate(seeds)]
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed")
+    seeds = check_seeds(seeds, distinct=False)
     R = _int_at_least("rounds", rounds, 1)
     steps = _int_at_least("local_steps", local_steps, 1)
     batch = _int_at_least("batch", batch, 1)
@@ -120,7 +121,7 @@ def fedavg(data, configs: dict, seeds: Sequence[int], rounds: int, local_steps: 
     dtype = d.x_train.dtype
     glob = BatchedMLP(sizes, [s for _ in names for s in seeds], dtype=dtype)          # (C*M)
     local = BatchedMLP(sizes, list(range(C * M * K)), dtype=dtype)                       # (C*M*K)
-    opt = torch.optim.SGD(local.parameters(), lr=1.0)
+    clients = Groups([torch.optim.SGD(local.parameters(), lr=1.0)])   # the rate: scale_grads below
     pools = [np.asarray(c, dtype=np.int64) for n in names for c in configs[n][0]]    # (C*K) pools
     width = max(len(p) for p in pools)
     padded = torch.as_tensor(np.stack([np.pad(p, (0, width - len(p))) for p in pools]))
@@ -143,8 +144,7 @@ def fedavg(data, configs: dict, seeds: Sequence[int], rounds: int, local_steps: 
         return torch.cat([p.detach().reshape(n, -1) for p in model.parameters()], dim=1)
 
     scale = torch.as_tensor(np.repeat(lr, M * K, axis=0), dtype=dtype)                  # (C*M*K, R)
-    evaluate(0)
-    for r in range(R):
+    def one_round(r):
         with torch.no_grad():     # broadcast: every client starts from its global model
             for pl, pg in zip(local.parameters(), glob.parameters()):
                 pl.copy_(pg.repeat_interleave(K, dim=0))
@@ -156,13 +156,8 @@ def fedavg(data, configs: dict, seeds: Sequence[int], rounds: int, local_steps: 
             pos = (u[:, None] * counts.reshape(C, K)[None, :, :, None]).long()        # (M, C, K, B)
             rows = torch.arange(C * K).reshape(1, C, K, 1)
             j = padded[rows, pos].permute(1, 0, 2, 3).reshape(C * M * K, batch)
-            xb, yb = d.x_train[j], d.y_train[j]
-            opt.zero_grad()
-            local.loss(xb, yb).sum().backward()
-            with torch.no_grad():
-                for p in local.parameters():
-                    p.grad.mul_(scale[:, r].reshape((-1,) + (1,) * (p.dim() - 1)))
-            opt.step()
+            descend(local.loss(d.x_train[j], d.y_train[j]).sum(), clients,
+                    hook=lambda _: scale_grads(local.parameters(), scale[:, r]))
         theta = flat(local, C * M * K).reshape(C * M, K, -1)
         avg = (w[:, :, None] * theta).sum(1)                                             # (C*M, P)
         dist = torch.linalg.vector_norm(theta - avg[:, None, :], dim=2)                 # (C*M, K)
@@ -175,5 +170,7 @@ def fedavg(data, configs: dict, seeds: Sequence[int], rounds: int, local_steps: 
                 n = pg[0].numel()
                 pg.copy_(avg[:, off:off + n].reshape(pg.shape))
                 off += n
-        evaluate(r + 1)
-    return FedRun(names=names, lr=lr, drift=drift, relative_drift=rel, train_loss=tl, test_acc=ta)
+
+    loop(0, R, one_round, evals=set(range(R + 1)), evaluate=evaluate)
+    return FedRun(names=names, seeds=seeds, lr=lr, eval_steps=np.arange(R + 1), drift=drift,
+                  relative_drift=rel, train_loss=tl, test_acc=ta)

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lrnotes.nets.engine import Groups, Run, check_seeds, descend, loop, schedule_dict
 from lrnotes.schedules import _int_at_least, _positive_real, _real
 
 __all__ = ["ring", "sample_ring", "Coverage", "coverage", "GANRun", "train_gan"]
@@ -90,17 +91,18 @@ def coverage(samples, modes: np.ndarray, std: float, *, k: float = 3.0, share: f
     return Coverage(covered=covered, quality=good.mean(axis=-1), histogram=hist)
 
 
-@dataclass
-class GANRun:
-    """Result of :func:`train_gan`: ``S`` schedules, ``M`` seeds, ``E`` evaluations."""
+@dataclass(kw_only=True)
+class GANRun(Run):
+    """Result of :func:`train_gan`: ``S`` schedules, ``M`` seeds, ``E`` evaluations
+    (``names``, ``seeds``, ``lr`` of shape ``(S, steps)`` and ``eval_steps`` as in
+    :class:`lrnotes.nets.engine.Run`)."""
 
-    names: list
-    eval_steps: np.ndarray
     covered: np.ndarray       #: (S, M, E)
     quality: np.ndarray       #: (S, M, E)
     histogram: np.ndarray     #: (S, M, E, K + 1)
     samples: np.ndarray       #: (S, M, n_eval, 2) generated points at the last evaluation
-    lr: np.ndarray            #: (S, steps)
+
+    _example = "'covered' or 'quality'"
 
 
 def _stacked(models, x):
@@ -129,13 +131,15 @@ def train_gan(schedules: dict, seeds, steps: int, *, modes=None, std: float = 0.
     numbers), and is trained with Adam whose learning rate follows ``schedules[s]`` for
     both players (one ``torch.optim.Adam`` and one ``S.to_torch`` scheduler per player
     and schedule; the forward and backward passes of all schedules are batched).  Each
-    update takes one discriminator step, then one generator step on the same noise.  Evaluations (every ``eval_every`` updates and at the end) generate
+    update takes one discriminator step, then one generator step on the same noise (both
+    through :func:`lrnotes.nets.engine.descend`).  Evaluations (every ``eval_every`` updates
+    and at the end) generate
     ``n_eval`` points from fixed noise and call :func:`coverage` (``k = 3``,
     ``share = 0.25``).
 
     Parameters
     ----------
-    schedules : dict name -> Schedule
+    schedules : dict name -> Schedule (or one Schedule, or a list: :func:`lrnotes.nets.engine.schedule_dict`)
     seeds : sequence of int >= 0
     steps : int >= 1
     modes : array (K, 2), default ``ring(8, 2.0)``;  std : float > 0
@@ -148,13 +152,8 @@ def train_gan(schedules: dict, seeds, steps: int, *, modes=None, std: float = 0.
     from lrnotes import schedules as S
     from lrnotes.nets.models import BatchedMLP
 
-    if not isinstance(schedules, dict) or not schedules:
-        raise ValueError("schedules must be a non-empty dict name -> Schedule")
-    for name, sch in schedules.items():
-        S._schedule_arg(f"schedules[{name!r}]", sch)
-    seeds = [_int_at_least(f"seeds[{i}]", s, 0) for i, s in enumerate(seeds)]
-    if not seeds:
-        raise ValueError("seeds must hold at least one seed")
+    schedules = schedule_dict(schedules)
+    seeds = check_seeds(seeds, distinct=False)
     steps = _int_at_least("steps", steps, 1)
     hidden = _int_at_least("hidden", hidden, 1)
     batch = _int_at_least("batch", batch, 1)
@@ -168,12 +167,13 @@ def train_gan(schedules: dict, seeds, steps: int, *, modes=None, std: float = 0.
     gen = torch.Generator().manual_seed(int(data_seed))
     Gs = [BatchedMLP([2, hidden, hidden, 2], [s * 2 for s in seeds]) for _ in names]
     Ds = [BatchedMLP([2, hidden, hidden, 1], [s * 2 + 1 for s in seeds]) for _ in names]
-    opts, scheds = [], []
+    g_opts, d_opts, g_scheds, d_scheds = [], [], [], []
     for name, G, D in zip(names, Gs, Ds):
-        for net in (G, D):
+        for net, opts, scheds in ((G, g_opts, g_scheds), (D, d_opts, d_scheds)):
             opt = torch.optim.Adam(net.parameters(), lr=float(schedules[name](0)), betas=tuple(betas))
             opts.append(opt)
             scheds.append(S.to_torch(opt, schedules[name]))
+    players = Groups(g_opts, g_scheds), Groups(d_opts, d_scheds)
     z_eval = torch.randn(M, n_eval, 2, generator=gen)
     evals = sorted(set(range(eval_every, steps + 1, eval_every)) | {steps})
     E = len(evals)
@@ -181,36 +181,27 @@ def train_gan(schedules: dict, seeds, steps: int, *, modes=None, std: float = 0.
            "histogram": np.zeros((Sn, M, E, len(modes) + 1))}
     lr = np.zeros((Sn, steps))
     samples = np.zeros((Sn, M, n_eval, 2))
-    d_opts, g_opts = opts[1::2], opts[0::2]
-    j = 0
-    for t in range(steps):
+
+    def step(t):
         real = torch.as_tensor(sample_ring(M * batch, modes, std, rng).reshape(M, batch, 2),
                                dtype=torch.float32).repeat(Sn, 1, 1)
         z = torch.randn(M, batch, 2, generator=gen).repeat(Sn, 1, 1)
-        lr[:, t] = [o.param_groups[0]["lr"] for o in g_opts]
         fake = _stacked(Gs, z)                       # one pass for every schedule and seed
-        for o in opts:
-            o.zero_grad()
         loss_d = (F.softplus(-_stacked(Ds, real)) + F.softplus(_stacked(Ds, fake.detach()))).mean(dim=(1, 2)).sum()
-        loss_d.backward()
-        for o in d_opts:
-            o.step()
-        loss_g = F.softplus(-_stacked(Ds, fake)).mean(dim=(1, 2)).sum()
-        for o in g_opts:
-            o.zero_grad()
-        loss_g.backward()
-        for o in g_opts:
-            o.step()
-        for sch in scheds:
-            sch.step()
-        if t + 1 == evals[j]:
-            with torch.no_grad():
-                pts = _stacked(Gs, z_eval.repeat(Sn, 1, 1)).numpy().astype(float).reshape(Sn, M, n_eval, 2)
-            cov = coverage(pts, modes, std)
-            out["covered"][:, :, j] = cov.covered
-            out["quality"][:, :, j] = cov.quality
-            out["histogram"][:, :, j] = cov.histogram
-            if t + 1 == steps:
-                samples = pts
-            j += 1
-    return GANRun(names=names, eval_steps=np.array(evals), samples=samples, lr=lr, **out)
+        descend(loss_d, players[1])
+        descend(F.softplus(-_stacked(Ds, fake)).mean(dim=(1, 2)).sum(), players[0], lr_out=lr[:, t])
+
+    def evaluate(t):
+        nonlocal samples
+        j = evals.index(t)
+        with torch.no_grad():
+            pts = _stacked(Gs, z_eval.repeat(Sn, 1, 1)).numpy().astype(float).reshape(Sn, M, n_eval, 2)
+        cov = coverage(pts, modes, std)
+        out["covered"][:, :, j] = cov.covered
+        out["quality"][:, :, j] = cov.quality
+        out["histogram"][:, :, j] = cov.histogram
+        if t == steps:
+            samples = pts
+
+    loop(0, steps, step, evals=set(evals), evaluate=evaluate)
+    return GANRun(names=names, seeds=seeds, eval_steps=np.array(evals), samples=samples, lr=lr, **out)

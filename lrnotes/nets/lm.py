@@ -35,14 +35,16 @@ import numpy as np
 import torch
 
 from lrnotes import schedules as S
+from lrnotes.nets.engine import (Groups, StepRun, check_betas, check_clip_norm, check_seeds, default_device,
+                                 descend, eval_steps, loop, schedule_dict)
 from lrnotes.nets.models import DATA, BatchedTransformer, derive_seed, stacked_lm_losses
 from lrnotes.schedules import _int_at_least, _real
 
 __all__ = ["LMResult", "train_lm"]
 
 
-@dataclass
-class LMResult:
+@dataclass(kw_only=True)
+class LMResult(StepRun):
     r"""What :func:`train_lm` recorded, as NumPy arrays (``G`` schedules, ``M`` seeds,
     ``n`` updates, ``E`` evaluations).
 
@@ -54,19 +56,13 @@ class LMResult:
     grad_norm : (G, M, n)    per-model gradient norm at update ``t``, before clipping
     eval_steps : (E,)
     excess : (G, M, E)       exact mean KL to the source on the evaluation set (nats/token)
-    eval_loss : (G, M, E)    cross-entropy on the evaluation set
+    eval_loss : (G, M, E)    cross-entropy on the evaluation set (``loss_at(name, t, "eval")``)
     entropy_rate : float     the floor :math:`H`
     floor_eval : float       mean of :math:`-\log P` on the evaluation set's tokens
     seconds : float          wall time of the training loop
     n_params : int           parameters per model
     """
 
-    names: list
-    seeds: list
-    lr: np.ndarray
-    loss: np.ndarray
-    grad_norm: np.ndarray
-    eval_steps: np.ndarray
     excess: np.ndarray
     eval_loss: np.ndarray
     entropy_rate: float
@@ -74,13 +70,7 @@ class LMResult:
     seconds: float
     n_params: int
 
-    def mean_std(self, name: str):
-        """Mean and standard deviation over seeds (``ddof=1``) of a ``(G, M, ...)`` field."""
-        a = getattr(self, name, None)
-        if not isinstance(a, np.ndarray) or a.ndim < 2 or a.shape[1] != len(self.seeds):
-            raise ValueError(f"name must be a (schedules, seeds, ...) field such as 'loss' or "
-                             f"'excess', got {name!r}")
-        return a.mean(axis=1), (a.std(axis=1, ddof=1) if a.shape[1] > 1 else np.zeros_like(a[:, 0]))
+    _example = "'loss' or 'excess'"
 
 
 def train_lm(source, schedules, seeds: Sequence[int], steps: int, *, seq_len: int = 32, batch_size: int = 32,
@@ -103,29 +93,23 @@ def train_lm(source, schedules, seeds: Sequence[int], steps: int, *, seq_len: in
     clip_norm : float > 0 or None — per-model gradient-norm clipping
     eval_every : int >= 1 or None — evaluate at multiples of it (always at 0 and ``steps``)
     eval_seqs : int >= 1 — sequences in the fixed evaluation set (drawn from ``eval_seed``)
-    dtype : default float32;  device : default :func:`lrnotes.nets.train.default_device`
+    dtype : default float32;  device : default :func:`lrnotes.nets.engine.default_device`
     num_threads : torch CPU threads while training (1: fastest for tiny models), None: as is
     progress : show a ``tqdm.auto`` bar (default: in full mode only)
     """
-    from lrnotes.nets.train import _progress, _schedule_dict, _threads, default_device
-
-    scheds = _schedule_dict(schedules)
-    seeds = [_int_at_least(f"seeds[{i}]", s, 0) for i, s in enumerate(seeds)]
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be a non-empty list of distinct integers >= 0, got {seeds}")
+    scheds = schedule_dict(schedules)
+    seeds = check_seeds(seeds)
     steps = _int_at_least("steps", steps, 1)
     k = source.order
     seq_len = _int_at_least("seq_len", seq_len, k + 1)
     batch_size = _int_at_least("batch_size", batch_size, 1)
-    b1 = _real("betas[0]", betas[0], low=0.0, high=1.0, high_open=True)
-    b2 = _real("betas[1]", betas[1], low=0.0, high=1.0, high_open=True)
+    b1, b2 = check_betas(betas)
     weight_decay = _real("weight_decay", weight_decay, low=0.0)
-    clip_norm = None if clip_norm is None else _real("clip_norm", clip_norm, low=0.0, low_open=True)
-    every = None if eval_every is None else _int_at_least("eval_every", eval_every, 1)
+    clip_norm = check_clip_norm(clip_norm)
     eval_seqs = _int_at_least("eval_seqs", eval_seqs, 1)
     device = torch.device(default_device() if device is None else device)
     dtype = torch.float32 if dtype is None else dtype
-    evals = sorted({0, steps} | (set(range(0, steps + 1, every)) if every else set()))
+    evals = sorted(eval_steps(0, steps, eval_every, first=True))
 
     names = list(scheds)
     G, M = len(names), len(seeds)
@@ -133,7 +117,7 @@ def train_lm(source, schedules, seeds: Sequence[int], steps: int, *, seq_len: in
     models = [BatchedTransformer(source.vocab, seq_len - 1, seeds, **arch) for _ in names]
     opts = [torch.optim.AdamW(m.parameters(), lr=float(scheds[n](0)), betas=(b1, b2), weight_decay=weight_decay)
             for m, n in zip(models, names)]
-    lr_scheds = [S.to_torch(o, scheds[n]) for o, n in zip(opts, names)]
+    groups = Groups(opts, [S.to_torch(o, scheds[n]) for o, n in zip(opts, names)])
     params = [list(m.parameters()) for m in models]
     n_params = sum(p[0].numel() for p in params[0])
 
@@ -149,7 +133,8 @@ def train_lm(source, schedules, seeds: Sequence[int], steps: int, *, seq_len: in
     excess = np.zeros((G, M, len(evals)))
     eval_loss = np.zeros((G, M, len(evals)))
 
-    def evaluate(j):
+    def evaluate(t):
+        j = evals.index(t)
         for g, model in enumerate(models):
             lp = model.log_probs(eval_tokens)                                     # (M, B, L, V)
             excess[g, :, j] = source.excess_loss(lp, eval_tokens).double().cpu().numpy()
@@ -157,33 +142,16 @@ def train_lm(source, schedules, seeds: Sequence[int], steps: int, *, seq_len: in
             nll = -lp[:, :, k:].gather(-1, tgt[..., None]).squeeze(-1)
             eval_loss[g, :, j] = nll.double().mean((1, 2)).cpu().numpy()
 
+    def step(t):
+        batch = torch.stack([draw(batch_size, seq_len, gen) for gen in gens])   # (M, B, L)
+        per_model = stacked_lm_losses(models, batch, start=k)                  # (G, M)
+        norms[t] = descend(per_model.sum(), groups, params=params, n_models=M, clip_norm=clip_norm,
+                           lr_out=lr[:, t])
+        losses[t] = per_model.detach()
+
     t0 = time.perf_counter()
-    j = 0
-    with _threads(num_threads, device):
-        for t in _progress(range(steps + 1), steps + 1, progress, "training"):
-            if j < len(evals) and evals[j] == t:
-                evaluate(j)
-                j += 1
-            if t == steps:
-                break
-            batch = torch.stack([draw(batch_size, seq_len, gen) for gen in gens])   # (M, B, L)
-            for opt in opts:
-                opt.zero_grad()
-            per_model = stacked_lm_losses(models, batch, start=k)                  # (G, M)
-            per_model.sum().backward()
-            flat = torch.cat([torch.cat([p.grad.reshape(M, -1) for p in ps], dim=1) for ps in params])
-            norm = torch.linalg.vector_norm(flat, dim=1).reshape(G, M)
-            if clip_norm is not None:
-                coef = torch.clamp(clip_norm / (norm + 1e-6), max=1.0)
-                for g, ps in enumerate(params):
-                    for p in ps:
-                        p.grad.mul_(coef[g].reshape((M,) + (1,) * (p.dim() - 1)))
-            for g, (opt, sch) in enumerate(zip(opts, lr_scheds)):
-                lr[g, t] = opt.param_groups[0]["lr"]
-                opt.step()
-                sch.step()
-            losses[t] = per_model.detach()
-            norms[t] = norm
+    loop(0, steps, step, evals=set(evals), evaluate=evaluate, show_progress=progress,
+         num_threads=num_threads, device=device)
     seconds = time.perf_counter() - t0
     return LMResult(names=names, seeds=seeds, lr=lr, loss=losses.permute(1, 2, 0).cpu().numpy(),
                     grad_norm=norms.permute(1, 2, 0).cpu().numpy(), eval_steps=np.array(evals),

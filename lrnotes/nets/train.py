@@ -30,12 +30,14 @@ TrainResult       per-step losses, learning rates and gradient norms; evaluation
 Trainer           the batched loop: run(until), checkpoint (state_dict / save / load), branch into new schedules
 train             Trainer(...).run(steps) in one call
 train_sequential  the same training one model at a time (the reference, and the baseline for speed)
-default_device    "cuda" in full mode when available, else "cpu"
+default_device    "cuda" in full mode when available, else "cpu" (from :mod:`lrnotes.nets.engine`)
+
+The loop, the gradient step with per-model clipping, the argument checks and the result
+helpers are :mod:`lrnotes.nets.engine`'s, shared with the other trainers.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import math
@@ -43,14 +45,18 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lrnotes import config
 from lrnotes import schedules as S
+from lrnotes.nets.engine import (Groups, StepRun, check_betas, check_clip_norm, check_seeds, default_device,
+                                 descend, eval_steps, loop, schedule_dict, scale_grads)
+from lrnotes.nets.engine import progress as _progress  # noqa: F401  (its old name)
+from lrnotes.nets.engine import schedule_dict as _schedule_dict  # noqa: F401  (its old name)
+from lrnotes.nets.engine import threads as _threads
 from lrnotes.nets.optim import ScheduledAdam  # noqa: F401  (its old place)
 from lrnotes.nets.models import ACTIVATIONS, DATA, BatchedMLP, derive_seed, mlp, stacked_losses
 from lrnotes.schedules import _int_at_least, _real
@@ -61,33 +67,9 @@ __all__ = ["OPTIMIZERS", "ScheduledAdam", "TrainResult", "Trainer", "train", "tr
 OPTIMIZERS = ("sgd", "adam", "adam_exact")
 
 
-def default_device() -> str:
-    """``"cuda"`` when ``lrnotes.scale() == "full"`` and a GPU is present, else ``"cpu"``."""
-    return "cuda" if config.scale() == "full" and torch.cuda.is_available() else "cpu"
-
-
-@contextlib.contextmanager
-def _threads(n: int | None, device):
-    """Run with ``n`` torch CPU threads (restored after); no-op for ``None`` or a GPU.
-
-    The book's networks are tiny: their matrix products gain nothing from intra-op
-    threads, and on a shared two-core machine the threads' spin-waiting makes them 10-30x
-    slower.  So training uses one thread by default.
-    """
-    if n is None or torch.device(device).type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 # --------------------------------------------------------------------------- results
-@dataclass
-class TrainResult:
+@dataclass(kw_only=True)
+class TrainResult(StepRun):
     r"""What a training run recorded, as NumPy arrays.
 
     ``G`` schedules (groups), ``M`` seeds, ``n`` updates, ``E`` evaluations.
@@ -100,48 +82,18 @@ class TrainResult:
     grad_norm : (G, M, n)   per-model gradient norm at update ``t``, before clipping
     eval_steps : (E,)       steps ``t`` (updates done) of the evaluations
     train_loss, train_acc, test_loss, test_acc : (G, M, E)
-        Full-set loss and accuracy at ``eval_steps``.
+        Full-set loss and accuracy at ``eval_steps``; ``loss_at(name, t, split)`` reads a loss.
     seconds : float         wall time spent in the training loop(s)
+
+    The helpers ``steps``, ``mean_std``, ``steps_to`` and ``loss_at`` come from
+    :class:`lrnotes.nets.engine.StepRun`.
     """
 
-    names: list
-    seeds: list
-    lr: np.ndarray
-    loss: np.ndarray
-    grad_norm: np.ndarray
-    eval_steps: np.ndarray
     train_loss: np.ndarray
     train_acc: np.ndarray
     test_loss: np.ndarray
     test_acc: np.ndarray
     seconds: float = 0.0
-
-    @property
-    def steps(self) -> int:
-        """Number of updates recorded."""
-        return int(self.lr.shape[-1])
-
-    def mean_std(self, name: str):
-        """Mean and standard deviation over seeds (``ddof=1``) of a ``(G, M, ...)`` field."""
-        a = getattr(self, name)
-        if not isinstance(a, np.ndarray) or a.ndim < 2 or a.shape[1] != len(self.seeds):
-            raise ValueError(f"name must be a (schedules, seeds, ...) field such as 'loss' or "
-                             f"'test_acc', got {name!r}")
-        return a.mean(axis=1), (a.std(axis=1, ddof=1) if a.shape[1] > 1 else np.zeros_like(a[:, 0]))
-
-    def steps_to(self, target: float, *, window: int = 20) -> np.ndarray:
-        r"""Per model, the first update ``t`` at which the mean minibatch loss over updates
-        ``t - window + 1 .. t`` is :math:`\le` ``target``; ``-1`` if never.  Shape ``(G, M)``."""
-        target = _real("target", target)
-        window = _int_at_least("window", window, 1)
-        n = self.loss.shape[-1]
-        if n < window:
-            return np.full(self.loss.shape[:2], -1)
-        c = np.cumsum(np.concatenate([np.zeros(self.loss.shape[:2] + (1,)), self.loss], axis=-1), axis=-1)
-        avg = (c[..., window:] - c[..., :-window]) / window   # avg[..., j] covers updates j .. j+window-1
-        hit = avg <= target
-        first = np.argmax(hit, axis=-1) + window - 1
-        return np.where(hit.any(axis=-1), first, -1)
 
 
 # --------------------------------------------------------------------------- the loop
@@ -175,36 +127,6 @@ class _Sampler:
         self.pos = sd["pos"]
 
 
-def _schedule_dict(schedules) -> dict:
-    if isinstance(schedules, S.Schedule):
-        return {schedules.name: schedules}
-    if isinstance(schedules, Mapping):
-        out = {str(k): v for k, v in schedules.items()}
-    else:
-        items = list(schedules) if isinstance(schedules, (list, tuple)) else None
-        if items is None:
-            raise ValueError("schedules must be a Schedule, a dict name -> Schedule, or a list of Schedules")
-        out = {f"{i}:{s.name}" if isinstance(s, S.Schedule) else str(i): s for i, s in enumerate(items)}
-    if not out:
-        raise ValueError("schedules must hold at least one schedule")
-    for k, v in out.items():
-        S._schedule_arg(f"schedules[{k!r}]", v)
-    return out
-
-
-def _eval_steps(start: int, until: int, eval_every, eval_at) -> set:
-    steps = {until}
-    if eval_every is not None:
-        k = _int_at_least("eval_every", eval_every, 1)
-        steps |= {t for t in range(start, until + 1) if t % k == 0}
-    if eval_at is not None:
-        for i, t in enumerate(eval_at):
-            t = _int_at_least(f"eval_at[{i}]", t, 0)
-            if start <= t <= until:
-                steps.add(t)
-    return steps
-
-
 class _Config:
     """The validated training configuration shared by Trainer and train_sequential."""
 
@@ -214,10 +136,8 @@ class _Config:
                  num_threads=1):
         if not all(hasattr(data, a) for a in ("x_train", "y_train", "x_test", "y_test", "n_classes")):
             raise ValueError("data must be an lrnotes.nets.data.Dataset (e.g. lrnotes.nets.data.digits())")
-        self.schedules = _schedule_dict(schedules)
-        self.seeds = [_int_at_least(f"seeds[{i}]", s, 0) for i, s in enumerate(seeds)]
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise ValueError(f"seeds must be a non-empty list of distinct integers >= 0, got {list(seeds)}")
+        self.schedules = schedule_dict(schedules)
+        self.seeds = check_seeds(seeds)
         hidden = [hidden] if isinstance(hidden, int) else list(hidden)
         self.sizes = [int(data.x_train.shape[1])] + [_int_at_least(f"hidden[{i}]", h, 1)
                                                       for i, h in enumerate(hidden)] + [int(data.n_classes)]
@@ -225,7 +145,7 @@ class _Config:
             raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
         self.activation = activation
         self.batch_size = _int_at_least("batch_size", batch_size, 1)
-        self.clip_norm = None if clip_norm is None else _real("clip_norm", clip_norm, low=0.0, low_open=True)
+        self.clip_norm = check_clip_norm(clip_norm)
         self.reset_momentum = bool(reset_momentum)
         self.dtype = torch.float32 if dtype is None else dtype
         self.device = torch.device(default_device() if device is None else device)
@@ -247,8 +167,7 @@ class _Config:
                 raise ValueError("nesterov=True needs optimizer='sgd' and momentum > 0")
             if momentum and optimizer != "sgd":
                 raise ValueError("momentum is for optimizer='sgd'; Adam's first moment uses betas[0]")
-            b1 = _real("betas[0]", betas[0], low=0.0, high=1.0, high_open=True)
-            b2 = _real("betas[1]", betas[1], low=0.0, high=1.0, high_open=True)
+            b1, b2 = check_betas(betas)
             self.optimizer = optimizer
             self.opt_config = {"optimizer": optimizer, "momentum": momentum, "nesterov": bool(nesterov),
                                "betas": (b1, b2), "weight_decay": weight_decay}
@@ -287,16 +206,6 @@ class _Config:
                 pg["betas"] = (b, pg["betas"][1])
 
 
-def _progress(iterable, total, progress, desc):
-    if progress is None:
-        progress = config.scale() == "full"
-    if not progress:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, leave=False)
-
-
 class Trainer:
     r"""Batched training of ``len(seeds)`` MLPs per schedule, resumable.
 
@@ -320,7 +229,7 @@ class Trainer:
     beta1 : Schedule or function of t, optional — Adam's β1 for update ``t``
     dtype : torch dtype (default float32); device : default :func:`default_device`
     num_threads : int >= 1 or None — torch CPU threads while training (default 1: the
-        fastest for these small networks, see ``_threads``); ``None`` keeps torch's setting
+        fastest for these small networks, see :func:`lrnotes.nets.engine.threads`); ``None`` keeps torch's setting
     lr_factor : function, optional — per-model learning-rate factors computed in the loop.
         Called at every update as ``lr_factor(trainer, t, x, y, losses)`` after the
         backward pass (``x``, ``y``: the batch, ``(M, B, ...)``; ``losses``: the batch
@@ -402,20 +311,33 @@ class Trainer:
         (default: only when ``lrnotes.scale() == "full"``).
         """
         until = _int_at_least("until", until, self.step)
-        evals = _eval_steps(self.step, until, eval_every, eval_at)
+        evals = eval_steps(self.step, until, eval_every, eval_at)
         cfg, names = self.cfg, self.names
         G, M, n = len(names), len(cfg.seeds), until - self.step
         losses = torch.zeros((n, G, M), dtype=torch.float64, device=cfg.device)
         norms = torch.zeros((n, G, M), dtype=torch.float64, device=cfg.device)
         lrs = np.zeros((G, n))
         models = [self.models[k] for k in names]
-        opts = [self.optimizers[k] for k in names]
-        scheds = [self.schedulers[k] for k in names]
+        groups = Groups([self.optimizers[k] for k in names], [self.schedulers[k] for k in names])
         params = [list(m.parameters()) for m in models]
+        x_all, y_all = cfg.data.x_train, cfg.data.y_train
         start = self.step
+
+        def step(t):
+            i = t - start
+            idx = self.sampler.next()
+            x, y = x_all[idx], y_all[idx]
+            per_model = stacked_losses(models, x, y)          # (G, M)
+            hook = None if self.lr_factor is None else (
+                lambda norm: self._apply_lr_factor(t, x, y, per_model, params, G, M))
+            norms[i] = descend(per_model.sum(), groups, t, params=params, n_models=M, clip_norm=cfg.clip_norm,
+                               hook=hook, before=cfg.set_beta1, lr_out=lrs[:, i])
+            losses[i] = per_model.detach()
+            self.step = t + 1
+
         t0 = time.perf_counter()
-        with _threads(cfg.num_threads, cfg.device):
-            self._loop(start, n, evals, progress, models, opts, scheds, params, losses, norms, lrs)
+        loop(start, until, step, evals=evals - {until}, evaluate=self._record_eval, show_progress=progress,
+             num_threads=cfg.num_threads, device=cfg.device)
         self.seconds += time.perf_counter() - t0
         self.step = until
         if until in evals:
@@ -425,38 +347,6 @@ class Trainer:
         h["loss"] = np.concatenate([h["loss"], losses.permute(1, 2, 0).cpu().numpy()], axis=-1)
         h["grad_norm"] = np.concatenate([h["grad_norm"], norms.permute(1, 2, 0).cpu().numpy()], axis=-1)
         return self.result()
-
-    def _loop(self, start, n, evals, progress, models, opts, scheds, params, losses, norms, lrs):
-        cfg, G, M = self.cfg, len(models), len(self.cfg.seeds)
-        x_all, y_all = cfg.data.x_train, cfg.data.y_train
-        for i in _progress(range(n), n, progress, "training"):
-            t = start + i
-            if t in evals:
-                self._record_eval(t)
-            idx = self.sampler.next()
-            x, y = x_all[idx], y_all[idx]
-            for opt in opts:
-                opt.zero_grad()
-            per_model = stacked_losses(models, x, y)          # (G, M)
-            per_model.sum().backward()
-            # per-model gradient norms of every group at once: (G*M, n_params) -> (G, M)
-            flat = torch.cat([torch.cat([p.grad.reshape(M, -1) for p in ps], dim=1) for ps in params])
-            norm = torch.linalg.vector_norm(flat, dim=1).reshape(G, M)
-            if cfg.clip_norm is not None:
-                coef = torch.clamp(cfg.clip_norm / (norm + 1e-6), max=1.0)
-                for g, ps in enumerate(params):
-                    for p in ps:
-                        p.grad.mul_(coef[g].reshape((M,) + (1,) * (p.dim() - 1)))
-            if self.lr_factor is not None:
-                self._apply_lr_factor(t, x, y, per_model, params, G, M)
-            for g, (opt, sched) in enumerate(zip(opts, scheds)):
-                cfg.set_beta1(opt, t)
-                lrs[g, i] = opt.param_groups[0]["lr"]
-                opt.step()
-                sched.step()
-            norms[i] = norm
-            losses[i] = per_model.detach()
-            self.step = t + 1
 
     def _apply_lr_factor(self, t, x, y, per_model, params, G, M):
         out = self.lr_factor(self, t, x, y, per_model.detach().cpu().numpy())
@@ -468,8 +358,7 @@ class Trainer:
                              f"got {np.asarray(out).shape if f.shape != (G, M) else 'a negative or non-finite value'}")
         coef = torch.as_tensor(f, dtype=params[0][0].dtype, device=params[0][0].device)
         for g, ps in enumerate(params):
-            for p in ps:
-                p.grad.mul_(coef[g].reshape((M,) + (1,) * (p.dim() - 1)))
+            scale_grads(ps, coef[g])
 
     def result(self) -> TrainResult:
         """The history so far (all steps since step 0, across checkpoints)."""
@@ -621,7 +510,7 @@ def train_sequential(data, schedules, seeds, steps: int, *, eval_every: int | No
 
 
 def _sequential(cfg, steps, eval_every, eval_at, progress) -> TrainResult:
-    evals = sorted(_eval_steps(0, steps, eval_every, eval_at))
+    evals = sorted(eval_steps(0, steps, eval_every, eval_at))
     G, M, E = len(cfg.schedules), len(cfg.seeds), len(evals)
     lr = np.zeros((G, steps))
     loss, gnorm = np.zeros((G, M, steps)), np.zeros((G, M, steps))
