@@ -310,8 +310,8 @@ class Trainer:
     hidden : int or sequence of int >= 1
         Hidden widths; the network is ``n_features -> hidden... -> n_classes``.
     activation : "relu" or "tanh"
-    optimizer : "sgd", "adam", "adam_exact" (:class:`ScheduledAdam` with the exact
-        correction) or a function ``params -> torch.optim.Optimizer``
+    optimizer : "sgd", "adam", "adam_exact", or a function ``params -> torch.optim.Optimizer``
+        ``"adam_exact"`` is :class:`~lrnotes.nets.optim.ScheduledAdam` with the exact correction.
     momentum, nesterov : SGD's (momentum in [0, 1))
     betas : Adam's (each in [0, 1)); weight_decay : float >= 0
     batch_size : int in [1, n_train]
