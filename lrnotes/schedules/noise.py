@@ -45,7 +45,9 @@ def noisy(inner: Schedule, range, pct: float = 0.67, std: float = 1.0, kind: str
 
     :math:`\varepsilon_t` depends on ``seed`` and :math:`\lfloor t \rfloor` only, not on
     the steps evaluated before: a run resumed at any step sees the same noise, and
-    ``sched(t)`` is the same for one step or an array.  ``rng="torch"`` draws it as timm
+    ``sched(t)`` is the same for one step or an array.  A schedule written in epochs and
+    stepped with ``to_torch(..., updates_per_epoch=n)`` has one draw an epoch, as timm's
+    per-epoch noise (``t_in_epochs=True``).  ``rng="torch"`` draws it as timm
     does, from a ``torch.Generator`` seeded with ``seed + t`` (``torch.randn`` /
     ``torch.rand``), which reproduces timm's curve to rounding; torch is imported for
     it.  The default ``rng="numpy"`` draws from a SplitMix64 hash of
