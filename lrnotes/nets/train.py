@@ -607,7 +607,7 @@ def train_sequential(data, schedules, seeds, steps: int, *, eval_every: int | No
                      **kwargs) -> TrainResult:
     """The same training as :func:`train`, one ``nn.Sequential`` model after another.
 
-    Each model is :func:`lrnotes.nets.models.mlp` with its seed, its own optimizer and
+    Each model is :func:`!lrnotes.nets.models.mlp` with its seed, its own optimizer and
     ``S.to_torch`` scheduler, its own data order, and ``torch.nn.utils.clip_grad_norm_``.
     Same arguments and result as :func:`train`; it exists to check the batched loop and
     to measure what batching buys.
