@@ -11,8 +11,9 @@ Regenerate (in a scratch virtualenv, *not* the project's .venv):
         transformers "jax[cpu]" optax keras
     /tmp/peers/bin/python tests/peers/generate.py
 
-Add curves to the stored file without touching the others (their lines stay byte for
-byte as they are; each added curve records the versions that made it):
+Add curves to the stored file without touching the others (their lines stay as they
+are, but for the comma the last one gains; each added curve records the versions that
+made it):
 
     /tmp/peers/bin/python tests/peers/generate.py --add NAME [NAME ...]
 
