@@ -34,6 +34,10 @@ P = 0.1  # every stored curve's base learning rate
 EPS32 = float(np.finfo(np.float32).eps)
 const = S.constant
 
+# timm's cosine of the stored noise curve, without its noise
+TIMM_COSINE = S.sequence([S.warmup(const(P), 50, start=1e-4 / P), S.cosine(1000, P, 1e-3)], [50],
+                         clock="absolute")
+
 # name: lrnotes composition that reproduces the stored curve
 PARITY = {
     # --- HF transformers: warmup first, the decay over the remaining T - W steps
@@ -83,6 +87,14 @@ PARITY = {
     "torch_cosine_annealing": S.sequence([S.cosine(1000, P, 1e-3), S.cosine(1000, 1e-3, P)], [1000]),
     "torch_linearlr_default": S.warmup(const(P), 100, start=1 / 3),  # start_factor defaults to 1/3
     "torch_cycliclr_exp_range": S.envelope(S.triangular(50, end=0.01, high=P), 0.998, end=0.01),
+    # --- timm's k-decay (the phase t/T_i to the power k in each cycle) and LR noise
+    "timm_cosine_k_decay": S.sequence(
+        [S.warmup(const(P), 50, start=1e-4 / P),
+         S.sgdr(300, 1.5, P, 1e-3, 0.8, decay_mode="peak", cycles=3, k_decay=2)],
+        [50], clock="absolute"),
+    "timm_poly_k_decay": S.polynomial(1100, P, 1e-3, 2, k_decay=0.5, warmup=100, warmup_start=1e-4 / P),
+    # rng="torch" draws timm's numbers (torch.Generator seeded with seed + t)
+    "timm_cosine_noise": S.noisy(TIMM_COSINE, (200, 800), 0.2, 0.5, seed=7, rng="torch"),
 }
 
 # Where a peer is wrong on purpose of ours: timm and keras find the cycle with a
@@ -111,6 +123,8 @@ def test_every_stored_curve_has_a_composition():
 
 @pytest.mark.parametrize("name", sorted(PARITY))
 def test_parity_with_peer(name):
+    if PARITY[name].params.get("rng") == "torch":
+        pytest.importorskip("torch")  # timm's draws need torch's generator
     ours, ref, rtol, atol = _compare(name)
     meta = peers.info(name)
     assert meta["steps"] == len(ref) >= 1000
@@ -136,6 +150,7 @@ def test_peer_misses_exact_restarts_that_lrnotes_keeps(name):
 def test_restart_counts_in_stored_cycles():
     """The cyclical curves span at least three cycles (optax's cycles are pieces of a sequence)."""
     for name in ("hf_cosine_hard_restarts", "hf_cosine_hard_restarts_frac", "timm_cosine_cycles",
+                 "timm_cosine_k_decay",
                  "timm_cosine_prefix", "keras_cosine_restarts", "keras_cosine_restarts_missed",
                  "timm_cosine_missed_restarts"):
         n = len(peers.curve(name))
@@ -150,6 +165,8 @@ def test_parity_is_sharp():
         "keras_cosine_warmup": S.cosine(1000, P, 0.01 * P, warmup=100),  # decay_steps taken as total
         "keras_piecewise": S.sequence([const(P), const(0.01), const(0.001)], [400, 800]),
         "optax_warmup_cosine": S.cosine(1001, P, 1e-3, warmup=100),
+        "timm_poly_k_decay": S.polynomial(1100, P, 1e-3, 2, warmup=100, warmup_start=1e-4 / P),  # no k
+        "timm_cosine_noise": TIMM_COSINE,  # no noise
     }
     for name, sched in wrong.items():
         saved = PARITY[name]
@@ -160,6 +177,23 @@ def test_parity_is_sharp():
                 np.testing.assert_allclose(ours, ref, rtol=rtol, atol=atol)
         finally:
             PARITY[name] = saved
+
+
+def test_timm_noise_steps_and_clipping_without_torch():
+    """What numpy's draws share with timm's: the noisy steps (200..799: timm's update 0 is
+    set by its constructor, without noise), the clipping |eps| < pct, the seed's role."""
+    ref = peers.curve("timm_cosine_noise")
+    t = np.arange(len(ref))
+    clean = TIMM_COSINE(t)
+    eps = ref / clean - 1
+    ours = S.noisy(TIMM_COSINE, (200, 800), 0.2, 0.5, seed=7)(t) / clean - 1
+    for e in (eps, ours):
+        assert np.all(np.abs(e[:200]) < 1e-14) and np.all(np.abs(e[800:]) < 1e-14)
+        assert np.all(np.abs(e[200:800]) > 1e-9) and np.abs(e).max() < 0.2
+    # the same truncated normal (std 0.5 cut at 0.2: nearly uniform, std about 0.113)
+    assert abs(eps[200:800].std() - ours[200:800].std()) < 0.015
+    # and not timm's numbers: those need torch's generator (rng="torch")
+    assert np.mean(np.abs(ours[200:800] - eps[200:800]) > 1e-9) > 0.99
 
 
 def test_warmup_trap_size():

@@ -1,6 +1,8 @@
 """Unit and property tests of lrnotes.schedules (closed forms, combinators, errors)."""
 
 import math
+import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -9,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lrnotes import schedules as S
+from lrnotes.schedules import NOISE_KINDS
 
 T = 1000
 t = np.arange(T + 1)
@@ -686,7 +689,8 @@ import importlib
 import inspect
 
 
-@pytest.mark.parametrize("module", ["closed", "combinators", "cycles", "config", "checks", "_core", "__init__"])
+@pytest.mark.parametrize("module", ["closed", "combinators", "cycles", "config", "noise", "checks", "_core",
+                                    "__init__"])
 def test_docstring_examples_run(module):
     mod = importlib.import_module("lrnotes.schedules" + ("" if module == "__init__" else "." + module))
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE, verbose=False)
@@ -695,6 +699,53 @@ def test_docstring_examples_run(module):
         obj = getattr(S, name, None)
         if inspect.isfunction(obj) and obj.__module__ == mod.__name__:
             assert ">>>" in (obj.__doc__ or ""), f"{name} has no docstring example"
+
+
+
+API_MODULES = ["lrnotes.schedules", "lrnotes.schedules.checks", "lrnotes.theory.identity", "lrnotes.theory.bounds",
+               "lrnotes.theory.optimal", "lrnotes.theory.variational", "lrnotes.theory.piecewise",
+               "lrnotes.theory.refine", "lrnotes.sim.landscapes", "lrnotes.sim.sgd", "lrnotes.sim.moments",
+               "lrnotes.sim.stability", "lrnotes.sim.thermostat", "lrnotes.sim.sharpness", "lrnotes.sim.curvature",
+               "lrnotes.nets.train", "lrnotes.nets.optim", "lrnotes.stats", "lrnotes.plotting"]
+
+
+def test_api_page_documents_every_public_function_and_class():
+    """chapters/appendix/api.md has an autodoc entry for each public function and class
+    of the listed modules (those of ``__all__``, else those defined there)."""
+    for extra in ("torch", "sympy", "scipy", "matplotlib"):  # the book's install: lrnotes[notebooks]
+        pytest.importorskip(extra)
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "chapters" / "appendix" / "api.md").read_text()
+    found = {}  # module -> names with an entry under its currentmodule / automodule
+    module = None
+    for line in page.splitlines():
+        m = re.match(r"\.\. (currentmodule|automodule):: (\S+)", line)
+        if m:
+            module = m.group(2)
+            found.setdefault(module, set())
+        m = re.match(r"\.\. auto(?:function|class|data):: (\S+)", line)
+        if m:
+            found[module].add(m.group(1))
+        m = re.match(r"\s+:members: (.+)", line)
+        if m and module:
+            found[module] |= {n.strip() for n in m.group(1).split(",")}
+    missing = []
+    skip = {"lrnotes.schedules.ScheduleLR"}  # what to_torch returns, built on first use; to_torch documents it
+    for name in API_MODULES:
+        mod = importlib.import_module(name)
+        public = getattr(mod, "__all__", None) or [n for n in vars(mod) if not n.startswith("_")]
+        for n in public:
+            obj = getattr(mod, n)
+            own = getattr(obj, "__module__", None) in (name, *(f"{name}.{k}" for k in
+                                                                 ("closed", "combinators", "cycles", "config",
+                                                                  "noise", "adapter", "_core")))
+            if f"{name}.{n}" in skip:
+                continue
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and own and n not in found.get(name, ()):
+                missing.append(f"{name}.{n}")
+    assert not missing, f"not on the API page: {missing}"
 
 
 # ------------------------------------------------------------ a schedule from a config
@@ -715,3 +766,135 @@ def test_from_config_builds_the_named_schedule():
 def test_from_config_errors_name_what_is_allowed(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# --------------------------------------------------------------- timm's k-decay
+@pytest.mark.parametrize("make", [
+    lambda **k: S.cosine(100, 0.3, 0.01, warmup=10, **k),
+    lambda **k: S.polynomial(100, 0.3, 0.01, power=2, warmup=10, **k),
+    lambda **k: S.sgdr(7.5, 1.5, 0.3, 0.01, 0.8, decay_mode="peak", cycles=4, **k),
+])
+def test_k_decay_one_is_the_plain_schedule_bit_for_bit(make):
+    steps = np.arange(0, 150, 0.5)
+    plain = make()
+    np.testing.assert_array_equal(make(k_decay=1)(steps), plain(steps))
+    assert ", k_decay=" not in repr(make(k_decay=1.0)) and ", k_decay=2.0" in repr(make(k_decay=2))
+    bent = make(k_decay=2.0)
+    assert np.all(bent(steps) >= plain(steps) - 1e-15)  # k > 1 stays high for longer
+    assert np.any(bent(steps) > plain(steps) + 1e-3)
+
+
+def test_k_decay_is_the_phase_to_the_power_k():
+    T, p, lo, k = 200, 0.5, 0.02, 3.0
+    t = np.arange(T + 20)
+    x = np.minimum(t, T) / T
+    np.testing.assert_allclose(S.cosine(T, p, lo, k_decay=k)(t),
+                               lo + 0.5 * (p - lo) * (1 + np.cos(np.pi * x**k)), rtol=1e-13)
+    np.testing.assert_allclose(S.polynomial(T, p, lo, power=0.5, k_decay=k)(t),
+                               lo + (p - lo) * (1 - x**k) ** 0.5, rtol=1e-13)
+    sched = S.sgdr(40, 2, p, lo, k_decay=k)  # cycles of 40, 80: the phase restarts with each
+    second = S.sgdr(80, 1, p, lo, k_decay=k)
+    np.testing.assert_allclose(sched([60, 100]), second([20, 60]), rtol=1e-13)
+    assert sched.restart_steps(200).tolist() == S.sgdr(40, 2).restart_steps(200).tolist()
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "2", True])
+@pytest.mark.parametrize("make", [S.cosine, S.polynomial, lambda n, k_decay: S.sgdr(n, k_decay=k_decay)])
+def test_k_decay_must_be_positive(make, bad):
+    with pytest.raises(ValueError, match=r"k_decay must be .*\(0.0, inf\)"):
+        make(100, k_decay=bad)
+
+
+# ------------------------------------------------------------------ timm's LR noise
+def _noise_of(sched, clean, steps):
+    return sched(steps) / clean(steps) - 1.0
+
+
+def test_noise_only_on_its_steps_and_clipped():
+    clean = S.cosine(3000, 0.1, 1e-3)
+    t = np.arange(3000)
+    for kind in NOISE_KINDS:
+        eps = _noise_of(S.noisy(clean, (500, 2500), pct=0.3, std=0.5, kind=kind, seed=3), clean, t)
+        assert np.all(eps[:500] == 0) and np.all(eps[2500:] == 0)
+        assert np.all(eps[500:2500] != 0)
+        assert np.abs(eps).max() < 0.3 + 1e-12 and np.abs(eps).max() > 0.29
+    eps = _noise_of(S.noisy(clean, 1000, seed=3), clean, t)  # one number: from there on
+    assert np.all(eps[:1000] == 0) and np.all(eps[1000:] != 0)
+
+
+def test_noise_is_a_function_of_seed_and_step_so_resume_is_exact():
+    sched = S.noisy(S.sgdr(50, 2, 0.1), (0, 10**7), pct=0.5, seed=11)
+    t = np.arange(2000)
+    whole = sched(t)
+    assert [sched(int(s)) for s in (0, 17, 1999)] == [whole[0], whole[17], whole[1999]]
+    np.testing.assert_array_equal(sched(t[1234:]), whole[1234:])  # a run resumed at 1234
+    np.testing.assert_array_equal(sched(t[::-1])[::-1], whole)  # the order of evaluation is irrelevant
+    np.testing.assert_array_equal(S.noisy(S.sgdr(50, 2, 0.1), (0, 10**7), pct=0.5, seed=11)(t), whole)
+    other = S.noisy(S.sgdr(50, 2, 0.1), (0, 10**7), pct=0.5, seed=12)(t)
+    assert np.mean(other != whole) > 0.99
+    assert sched.restart_steps(2000).tolist() == S.sgdr(50, 2).restart_steps(2000).tolist()
+    half = _noise_of(sched, S.sgdr(50, 2, 0.1), [10**6, 10**6 + 0.5])  # a fractional step: the draw of its floor
+    assert half[0] != 0 and half[1] == pytest.approx(half[0], rel=1e-9)
+
+
+def _truncated_normal_std(a):
+    """Standard deviation of N(0, 1) conditioned on |Z| < a."""
+    phi = math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
+    return math.sqrt(1 - 2 * a * phi / math.erf(a / math.sqrt(2)))
+
+
+@pytest.mark.parametrize("kind, pct, std", [("normal", 0.67, 1.0), ("normal", 0.2, 0.1), ("uniform", 0.4, 1.0)])
+def test_noise_has_timms_distribution(kind, pct, std):
+    n = 40_000
+    clean = S.constant(1.0)
+    eps = _noise_of(S.noisy(clean, (0, n), pct=pct, std=std, kind=kind, seed=5), clean, np.arange(n))
+    want = pct / math.sqrt(3) if kind == "uniform" else std * _truncated_normal_std(pct / std)
+    se = want / math.sqrt(n)
+    assert abs(eps.mean()) < 4 * se
+    assert abs(eps.std() - want) < 6 * want / math.sqrt(2 * n)
+    assert np.abs(eps).max() < pct
+    if kind == "uniform":
+        assert abs(np.mean(eps < 0) - 0.5) < 0.01 and eps.min() >= -pct
+
+
+def test_noise_of_torch_rng_is_timms_draw():
+    torch = pytest.importorskip("torch")
+    sched = S.noisy(S.constant(1.0), (0, 50), pct=0.3, std=0.4, seed=9, rng="torch")
+    for t in (1, 7, 42):
+        g = torch.Generator()
+        g.manual_seed(9 + t)
+        while True:
+            noise = torch.randn(1, generator=g).item() * 0.4
+            if abs(noise) < 0.3:
+                break
+        assert sched(t) == 1.0 + noise
+    numpy_draws = S.noisy(S.constant(1.0), (0, 50), pct=0.3, std=0.4, seed=9)(np.arange(50))
+    assert np.all(numpy_draws[1:] != sched(np.arange(50))[1:])  # the same law, not timm's numbers
+
+
+def test_noise_imports_no_torch_by_default():
+    code = ("import sys; from lrnotes import schedules as S; "
+            "S.noisy(S.cosine(10), (0, 10), seed=1)(range(10)); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(range=(5, 5)), r"range must be \(a, b\) with 0 <= a < b"),
+    (dict(range=-1), r"range must be in \[0.0, inf\)"),
+    (dict(range=(0, 1, 2)), "range must be a step a >= 0 or a pair"),
+    (dict(range="0:9"), "range must be a step a >= 0 or a pair"),
+    (dict(range=(1, 9), pct=0), r"pct must be in \(0.0, 1.0\]"),
+    (dict(range=(1, 9), pct=1.5), r"pct must be in \(0.0, 1.0\]"),
+    (dict(range=(1, 9), std=0), r"std must be in \(0.0, inf\)"),
+    (dict(range=(1, 9), kind="gauss"), "kind must be one of"),
+    (dict(range=(1, 9), seed=-1), "seed must be an integer >= 0"),
+    (dict(range=(1, 9), seed=2**64), r"seed must be an integer in \[0, 2\*\*64 - 1\]"),
+    (dict(range=(1, 9), seed=1.5), "seed must be an integer"),
+    (dict(range=(1, 9), rng="jax"), "rng must be one of"),
+])
+def test_noise_bad_input_names_the_argument(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        S.noisy(S.constant(1.0), **kwargs)
+    with pytest.raises(ValueError, match="inner must be an lrnotes Schedule"):
+        S.noisy(lambda t: 1.0, (0, 1))

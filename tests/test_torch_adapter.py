@@ -177,3 +177,44 @@ def test_plateau_factors_resume_and_loading_is_no_cut():
     sched2.step()
     assert sched2.plateau_factors == [0.5]
     assert opt2.param_groups[0]["lr"] == pytest.approx(0.005)
+
+
+@pytest.mark.parametrize("rng", S.NOISE_RNGS)
+def test_lr_noise_resumes_exactly_and_per_epoch_is_one_draw_an_epoch(rng):
+    """S.noisy is a function of (seed, step): a run resumed from a checkpoint gets the
+    same noisy rates bit for bit.  Stepped in epochs (updates_per_epoch), each epoch has
+    one draw, that of seed + epoch, as timm's per-epoch noise (step(epoch)) has."""
+    sched_e = S.noisy(S.cosine(10, 1.0, 0.01), (2, 8), pct=0.3, seed=5, rng=rng)
+    w = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([w], lr=1.0)
+    sch = S.to_torch(opt, sched_e, updates_per_epoch=4)
+    lrs = []
+    for t in range(40):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sch.step()
+        if t == 13:
+            sd = sch.state_dict()
+    assert lrs == [float(sched_e(t / 4)) for t in range(40)]
+    eps = np.array(lrs) / S.cosine(10, 1.0, 0.01)(np.arange(40) / 4) - 1
+    assert np.all(np.abs(eps[:8]) < 1e-15) and np.all(np.abs(eps[32:]) < 1e-15)
+    per_epoch = eps[8:32].reshape(6, 4)
+    np.testing.assert_allclose(per_epoch, np.repeat(per_epoch[:, :1], 4, axis=1), rtol=0, atol=1e-14)
+    assert np.all(np.abs(per_epoch) > 1e-9) and np.abs(per_epoch).max() < 0.3
+    assert np.min(np.abs(np.diff(per_epoch[:, 0]))) > 1e-9  # a new draw each epoch
+    if rng == "torch":  # timm's draw for epoch e: torch.Generator seeded with seed + e
+        for e, got_e in zip(range(2, 8), per_epoch[:, 0]):
+            g = torch.Generator()
+            g.manual_seed(5 + e)
+            while abs(noise := torch.randn(1, generator=g).item()) >= 0.3:
+                pass
+            assert got_e == pytest.approx(noise, abs=1e-14)
+    opt2 = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sch2 = S.to_torch(opt2, sched_e, updates_per_epoch=4)
+    sch2.load_state_dict(sd)
+    got = []
+    for t in range(14, 39):  # update 14's rate is in the optimizer's checkpoint, not loaded here
+        opt2.step()
+        sch2.step()
+        got.append(opt2.param_groups[0]["lr"])
+    assert got == lrs[15:]

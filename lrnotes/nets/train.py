@@ -219,8 +219,8 @@ class Trainer:
     hidden : int or sequence of int >= 1
         Hidden widths; the network is ``n_features -> hidden... -> n_classes``.
     activation : "relu" or "tanh"
-    optimizer : "sgd", "adam", "adam_exact" (:class:`ScheduledAdam` with the exact
-        correction) or a function ``params -> torch.optim.Optimizer``
+    optimizer : "sgd", "adam", "adam_exact", or a function ``params -> torch.optim.Optimizer``
+        ``"adam_exact"`` is :class:`~lrnotes.nets.optim.ScheduledAdam` with the exact correction.
     momentum, nesterov : SGD's (momentum in [0, 1))
     betas : Adam's (each in [0, 1)); weight_decay : float >= 0
     batch_size : int in [1, n_train]
@@ -496,7 +496,7 @@ def train_sequential(data, schedules, seeds, steps: int, *, eval_every: int | No
                      **kwargs) -> TrainResult:
     """The same training as :func:`train`, one ``nn.Sequential`` model after another.
 
-    Each model is :func:`lrnotes.nets.models.mlp` with its seed, its own optimizer and
+    Each model is :func:`!lrnotes.nets.models.mlp` with its seed, its own optimizer and
     ``S.to_torch`` scheduler, its own data order, and ``torch.nn.utils.clip_grad_norm_``.
     Same arguments and result as :func:`train`; it exists to check the batched loop and
     to measure what batching buys.

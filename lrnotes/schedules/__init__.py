@@ -37,9 +37,10 @@ Contents
 --------
 schedules    constant, step_decay, inverse_sqrt, linear, polynomial, cosine, wsd
              (module ``closed``); sgdr, triangular (module ``cycles``, exact restarts)
-combinators  warmup, warmup_then, cooldown, shift, floor, inv_t, sequence, retarget
+combinators  warmup, warmup_then, cooldown, shift, floor, inv_t, envelope, sequence,
+             retarget; noisy (timm's LR noise, module ``noise``)
 torch        to_torch, ScheduleLR, reset_momentum, trace_torch (module ``adapter``)
-constants    COOLDOWNS, WARMUPS (shape names), DECAY_MODES, CLOCKS
+constants    COOLDOWNS, WARMUPS (shape names), DECAY_MODES, CLOCKS, NOISE_KINDS, NOISE_RNGS
 
 Example
 -------
@@ -70,6 +71,7 @@ from .closed import constant, cosine, inverse_sqrt, linear, polynomial, step_dec
 from .combinators import CLOCKS, cooldown, envelope, floor, inv_t, retarget, sequence, shift, warmup, warmup_then
 from .cycles import DECAY_MODES, sgdr, triangular
 from .config import SCHEDULES, from_config
+from .noise import NOISE_KINDS, NOISE_RNGS, noisy
 
 __all__ = [
     "Schedule",
@@ -91,6 +93,7 @@ __all__ = [
     "sequence",
     "shift",
     "retarget",
+    "noisy",
     "from_config",
     "SCHEDULES",
     "ScheduleLR",
@@ -101,6 +104,8 @@ __all__ = [
     "WARMUPS",
     "DECAY_MODES",
     "CLOCKS",
+    "NOISE_KINDS",
+    "NOISE_RNGS",
 ]
 
 

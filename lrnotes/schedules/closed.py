@@ -114,31 +114,40 @@ def linear(total: int, peak: float = 1.0, end: float = 0.0, *, warmup: int = 0, 
     return _with_warmup(build, T, warmup, warmup_start, warmup_shape)
 
 
-def polynomial(total: int, peak: float = 1.0, end: float = 0.0, power: float = 1.0, *, warmup: int = 0,
-               warmup_start: float = 0.0, warmup_shape: str = "linear") -> Schedule:
+def polynomial(total: int, peak: float = 1.0, end: float = 0.0, power: float = 1.0, *, k_decay: float = 1.0,
+               warmup: int = 0, warmup_start: float = 0.0, warmup_shape: str = "linear") -> Schedule:
     r"""Polynomial decay of any power (torch ``PolynomialLR``, optax ``polynomial_schedule``):
 
     .. math:: \eta_t = \eta_{\text{end}} + (\eta_{\max} - \eta_{\text{end}})
-              \bigl(1 - \min(t, T)/T\bigr)^{\kappa}, \qquad \kappa > 0.
+              \bigl(1 - (\min(t, T)/T)^{k}\bigr)^{\kappa}, \qquad \kappa > 0,\ k > 0.
 
     ``power`` :math:`\kappa = 1` is :func:`linear`; :math:`\kappa = 2` decays fast and
     lands softly.  With ``warmup=W`` it spans the ``T - W`` steps after the warmup: HF's
     ``get_polynomial_decay_schedule_with_warmup(opt, W, T, lr_end, power)``.
+
+    ``k_decay`` :math:`k` (default 1, the plain polynomial) is timm's k-decay (Zhang and
+    Li, arXiv:2004.05909): timm's ``PolyLRScheduler(opt, T, power, lr_min,
+    warmup_t=W, warmup_prefix=True, k_decay=k)`` computes
+    :math:`1 - t^k/T^k`; we compute :math:`1 - (t/T)^k`, the same to rounding, without
+    overflow for a large :math:`k`.  With :math:`k > 1` the rate stays high for longer.
 
     Example:
 
     >>> from lrnotes import schedules as S
     >>> S.polynomial(100, peak=1.0, power=2)([0, 50, 100])
     array([1.  , 0.25, 0.  ])
+    >>> S.polynomial(100, peak=1.0, power=1, k_decay=2)([0, 50, 100])
+    array([1.  , 0.75, 0.  ])
     """
     T = _int_at_least("total", total, 1)
     peak, end = _lr("peak", peak), _lr("end", end)
     k = _real("power", power, low=0.0, low_open=True)
+    kd = _real("k_decay", k_decay, low=0.0, low_open=True)
     whole = float(k).is_integer() and k <= 64
 
     def build(n):
         def fn(t):
-            rest = 1.0 - np.minimum(t, n) / n
+            rest = 1.0 - _progress(np.minimum(t, n) / n, kd)
             if whole:  # exact repeated products: the same bits on every path
                 f = np.ones_like(rest)
                 for _ in range(int(k)):
@@ -147,14 +156,15 @@ def polynomial(total: int, peak: float = 1.0, end: float = 0.0, power: float = 1
                 f = np.power(rest, k)
             return (peak - end) * f + end
 
-        return Schedule(fn, name="polynomial", params={"total": n, "peak": peak, "end": end, "power": k}, total=n)
+        return Schedule(fn, name="polynomial", params={"total": n, "peak": peak, "end": end, "power": k}
+                        | ({} if kd == 1.0 else {"k_decay": kd}), total=n)
 
     return _with_warmup(build, T, warmup, warmup_start, warmup_shape)
 
 
 @_renamed(floor="end")
-def cosine(total: int, peak: float = 1.0, end: float = 0.0, *, warmup: int = 0, warmup_start: float = 0.0,
-           warmup_shape: str = "linear") -> Schedule:
+def cosine(total: int, peak: float = 1.0, end: float = 0.0, *, k_decay: float = 1.0, warmup: int = 0,
+           warmup_start: float = 0.0, warmup_shape: str = "linear") -> Schedule:
     r"""Cosine annealing (torch ``CosineAnnealingLR`` for :math:`t \le T`):
 
     .. math:: \eta_t = \eta_{\min} + \tfrac12(\eta_{\max}-\eta_{\min})
@@ -166,22 +176,44 @@ def cosine(total: int, peak: float = 1.0, end: float = 0.0, *, warmup: int = 0, 
     ``warmup_cosine_decay_schedule(s*p, p, W, T, end)``.  keras's ``CosineDecay`` counts
     its ``decay_steps`` *after* the warmup: ``cosine(W + D, p, warmup=W)``.
 
+    ``k_decay`` :math:`k > 0` (default 1, the plain cosine) is timm's k-decay (Zhang and
+    Li, arXiv:2004.05909), the phase raised to the power :math:`k`:
+
+    .. math:: \eta_t = \eta_{\min} + \tfrac12(\eta_{\max}-\eta_{\min})
+              \bigl(1 + \cos(\pi (\min(t, T)/T)^{k})\bigr).
+
+    timm's ``CosineLRScheduler(opt, T, lr_min, warmup_t=W, warmup_prefix=True,
+    k_decay=k)`` is ``cosine(W + T, p, lr_min, k_decay=k, warmup=W,
+    warmup_start=warmup_lr_init/p)``; timm computes :math:`t^k/T^k`, we compute
+    :math:`(t/T)^k`, the same to rounding, without overflow for a large :math:`k`
+    (with cycles see :func:`~lrnotes.schedules.sgdr`).  :math:`k > 1` keeps the rate
+    high for longer and drops it later and faster.
+
     Example:
 
     >>> from lrnotes import schedules as S
     >>> S.cosine(100, peak=1.0, end=0.1)([0, 50, 100])
     array([1.  , 0.55, 0.1 ])
+    >>> S.cosine(100, peak=1.0, k_decay=2)([0, 50, 100]).round(4)
+    array([1.    , 0.8536, 0.    ])
     """
     T = _int_at_least("total", total, 1)
     peak, lo = _lr("peak", peak), _lr("end", end)
+    k = _real("k_decay", k_decay, low=0.0, low_open=True)
 
     def build(n):
         return Schedule(
-            lambda t: lo + 0.5 * (peak - lo) * (1.0 + np.cos(np.pi * np.minimum(t, n) / n)),
-            name="cosine", params={"total": n, "peak": peak, "end": lo}, total=n,
+            lambda t: lo + 0.5 * (peak - lo) * (1.0 + np.cos(np.pi * _progress(np.minimum(t, n) / n, k))),
+            name="cosine", params={"total": n, "peak": peak, "end": lo} | ({} if k == 1.0 else {"k_decay": k}),
+            total=n,
         )
 
     return _with_warmup(build, T, warmup, warmup_start, warmup_shape)
+
+
+def _progress(p: np.ndarray, k: float) -> np.ndarray:
+    r"""k-decay's progress :math:`p^k` (``p`` itself for :math:`k = 1`, bit for bit)."""
+    return p if k == 1.0 else np.power(np.maximum(p, 0.0), k)
 
 
 def _decay_length(f, T: int) -> Fraction:

@@ -133,6 +133,7 @@ def sgdr(
     *,
     decay_mode: str = "amplitude",
     cycles: int | None = None,
+    k_decay: float = 1.0,
     warmup: int = 0,
     warmup_start: float = 0.0,
     warmup_shape: str = "linear",
@@ -158,6 +159,9 @@ def sgdr(
     ``CosineLRScheduler``'s ``cycle_decay``, optax ``sgdr_schedule`` with falling peaks).
     ``cycles`` :math:`k` stops after :math:`k` cycles (timm's ``cycle_limit``): from
     :math:`S_k` on the rate is the floor, and the budget is :math:`\lceil S_k \rceil`.
+    ``k_decay`` :math:`\kappa > 0` (default 1) is timm's k-decay within each cycle: the
+    phase :math:`t_{\text{cur}}/T_i` becomes :math:`(t_{\text{cur}}/T_i)^{\kappa}` (timm
+    computes :math:`t_{\text{cur}}^{\kappa}/T_i^{\kappa}`, the same to rounding).
     ``warmup=W`` runs a warmup first (see :func:`warmup_then`): HF's
     ``get_cosine_with_hard_restarts_schedule_with_warmup(opt, W, T, k)`` is
     ``sgdr(Fraction(T - W, k), peak=p, cycles=k, warmup=W)``.  timm's warmup replaces
@@ -172,6 +176,8 @@ def sgdr(
     array([1. , 0.5, 1. , 1. ])
     >>> sched.restart_steps(100)
     array([10, 30, 70])
+    >>> S.sgdr(10, peak=1.0, k_decay=2)([0, 5, 10]).round(4)
+    array([1.    , 0.8536, 1.    ])
     """
     T0 = _exact(_real("period", period, low=1.0))
     m = _exact(_real("mult", mult, low=1.0))
@@ -179,6 +185,7 @@ def sgdr(
     d = _real("peak_decay", peak_decay, low=0.0, high=1.0, low_open=True)
     mode = _choice("decay_mode", decay_mode, DECAY_MODES)
     k = None if cycles is None else _int_at_least("cycles", cycles, 1)
+    kd = _real("k_decay", k_decay, low=0.0, low_open=True)
     table = _Cycles(T0, m, k)
 
     def fn(t):
@@ -186,7 +193,8 @@ def sgdr(
         done = n >= k if k is not None else np.zeros(t.shape, dtype=bool)
         n = np.where(done, 0.0, n)
         dn = _ipow(d, n)
-        wave = 1.0 + np.cos(np.pi * cur / length)
+        phase = cur / length if kd == 1.0 else np.power(np.maximum(cur / length, 0.0), kd)
+        wave = 1.0 + np.cos(np.pi * phase)
         if mode == "amplitude":
             out = lo + 0.5 * (peak - lo) * dn * wave
         else:
@@ -208,7 +216,7 @@ def sgdr(
             fn,
             name="sgdr",
             params={"period": period, "mult": mult, "peak": peak, "end": lo, "peak_decay": d,
-                    "decay_mode": mode, "cycles": k},
+                    "decay_mode": mode, "cycles": k} | ({} if kd == 1.0 else {"k_decay": kd}),
             total=end,
             cycle=table.cycle,
         )

@@ -481,7 +481,7 @@ class Multiscale(Landscape):
 
     @property
     def minima(self) -> np.ndarray:
-        """Local minima, lowest first: for ``dim = 1`` all of them in the search interval,
+        """The local minima, lowest first.  For ``dim = 1`` all of them in the search interval,
         shape ``(k, 1)``; for ``dim > 1`` only the global one, shape ``(1, dim)`` (the local
         minima are the points whose every coordinate is in ``minima_1d``)."""
         if self.dim == 1:

@@ -166,7 +166,7 @@ class SimResult(_Recorded):
 
     @property
     def diverged(self) -> np.ndarray:
-        """Boolean mask B + (N,): trajectories stopped for leaving the ``escape`` box."""
+        """The trajectories stopped for leaving the ``escape`` box (a boolean mask, shape B + (N,))."""
         return self.diverged_at >= 0
 
     # at(t): (mean, sem) of the metric at iterate x_t, t one of .steps (from _Recorded)

@@ -173,7 +173,7 @@ def sharpness(model, inputs, targets, *, loss: Callable | None = None, **kwargs)
     r""":math:`\lambda_{\max}` of the Hessian of a model's mean loss on one batch.
 
     ``model`` is a torch module (then the loss is ``loss(model(inputs), targets)``) or a
-    :class:`lrnotes.nets.models.BatchedMLP` (then the loss is the sum over models of each
+    :class:`!lrnotes.nets.models.BatchedMLP` (then the loss is the sum over models of each
     model's mean loss, and the result is an array with one eigenvalue per model).
     ``loss`` defaults to cross-entropy.  Other keywords go to :func:`top_eigenvalue`.
     """

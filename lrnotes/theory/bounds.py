@@ -279,7 +279,7 @@ class QuadraticMoments:
 
     mean: np.ndarray  #: E theta_t
     var: np.ndarray  #: Var theta_t
-    abs_mean: np.ndarray  #: E |theta_t| (theta_t is Gaussian)
+    abs_mean: np.ndarray  #: the mean of :math:`|\theta_t|` (:math:`\theta_t` is Gaussian)
 
 
 def quadratic_sgd_moments(lrs, theta1: float, sigma: float,

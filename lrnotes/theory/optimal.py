@@ -65,7 +65,7 @@ def optimal_schedule(
 ) -> OptimalSchedule:
     r"""Minimise the last-iterate bound over all positive schedules of length ``T``.
 
-    The scale is optimal in closed form (:func:`tune_peak`), so we minimise the
+    The scale is optimal in closed form (:func:`~lrnotes.theory.bounds.tune_peak`), so we minimise the
     scale-free :math:`\log A(s) + \log B(s)` over shapes :math:`s = e^{\theta}`
     (a positive parametrisation) with torch autograd gradients and scipy's L-BFGS-B,
     then rescale by :math:`c^\star = \sqrt{A/B}`.
@@ -74,8 +74,9 @@ def optimal_schedule(
     ----------
     T : int >= 2
     D : float > 0
-    G : float > 0, or array of shape (T,): per-step bounds :math:`G_t` (``form="full"``;
-        see :func:`bound_terms`)
+    G : float > 0, or array of shape (T,)
+        Per-step bounds :math:`G_t` for an array (``form="full"``; see
+        :func:`~lrnotes.theory.bounds.bound_terms`).
     form : {"full", "simplified"}
     init : array_like of shape (T,), optional
         Positive starting shape; default: linear decay :math:`(T+1-k)/T`.

@@ -15,7 +15,7 @@ breakpoints :math:`0 = T_0 < T_1 < \dots < T_n = T`:
   :math:`v_{n-1}/(T - T_{n-1}) > 0`).
 
 :func:`fit` chooses the breakpoints and the heights that minimise the last-iterate bound
-(:func:`lrnotes.theory.tune_peak`: the overall scale is optimal in closed form), from
+(:func:`~lrnotes.theory.bounds.tune_peak`: the overall scale is optimal in closed form), from
 an exhaustive grid of breaks, the heights solved for at each, then a local refinement
 (scipy's Nelder–Mead), optionally with every piece at least ``min_frac * T`` steps long
 and optionally non-increasing.
@@ -99,7 +99,7 @@ class PieceFit:
 
     kind: str
     breaks: np.ndarray       #: T_1..T_{n-1}, in steps
-    heights: np.ndarray      #: sawtooth: peaks alpha_i / alpha_1; polyline: 1, v_1..v_{n-1}
+    heights: np.ndarray      #: peaks alpha_i / alpha_1 (sawtooth), or 1, v_1..v_{n-1} (polyline)
     lrs: np.ndarray          #: the schedule at its best scale
     bound: float             #: its tuned bound
     linear: float            #: the tuned bound of S.linear(T)
@@ -130,8 +130,8 @@ def fit(T: int, kind: str = "polyline", pieces: int = 3, *, breaks=None, min_fra
         maxiter: int = 3000, grid=None) -> PieceFit:
     r"""Breakpoints and heights of an ``n``-piece schedule that minimise the tuned bound.
 
-    Minimises :math:`\text{bound}^\star = 2\sqrt{AB}` (:func:`lrnotes.theory.tune_peak`).
-    A *global* search: for every tuple of breaks from a grid (:func:`_grid`; default the
+    Minimises :math:`\text{bound}^\star = 2\sqrt{AB}` (:func:`~lrnotes.theory.bounds.tune_peak`).
+    A *global* search: for every tuple of breaks from a grid (``_grid``; default the
     tenths of the run and the last ten steps, fractional positions included,
     since the optimum of the bound moves mostly the last step), the heights are optimised
     by Nelder–Mead from the linear-decay heights; then the ``starts`` best tuples are

@@ -45,7 +45,7 @@ from lrnotes.schedules import Schedule, _int_at_least, _lr, _real
 
 __all__ = ["SMOOTH", "norm_profile", "smooth_norms", "refined_lrs", "piecewise_linear", "refine"]
 
-#: Default smoothing: a running median over 5 % of the run.  Wide enough to remove the
+#: The default smoothing, a running median over 5 % of the run.  Wide enough to remove the
 #: step-to-step noise of minibatch norms (whose relative spread is tens of per cent on
 #: the book's digits runs), narrow enough to keep a trend that changes over a tenth of
 #: the run.  ``smooth=0`` turns smoothing off.

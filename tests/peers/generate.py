@@ -10,14 +10,33 @@ Regenerate (in a scratch virtualenv, *not* the project's .venv):
     python -m venv /tmp/peers && /tmp/peers/bin/pip install torch torchvision timm \
         transformers "jax[cpu]" optax keras
     /tmp/peers/bin/python tests/peers/generate.py
+
+Add curves to the stored file without touching the others (their lines stay as they
+are, but for the comma the last one gains; each added curve records the versions that
+made it):
+
+    /tmp/peers/bin/python tests/peers/generate.py --add NAME [NAME ...]
+
+The curves added by issue 19 (``timm_cosine_k_decay``, ``timm_poly_k_decay``,
+``timm_cosine_noise``) were made that way, in a venv with ``torch==2.13.0`` (the CPU
+wheel), ``numpy==2.4.6``, and ``timm==1.0.31`` installed with ``--no-deps`` (with
+pyyaml, huggingface_hub, safetensors).  No CPU torchvision for that torch was at hand,
+and ``import timm`` imports torchvision, so :func:`_timm_scheduler` loads
+``timm.scheduler`` under an empty stand-in for the ``timm`` package (its real
+directory, without running ``timm/__init__.py``); the scheduler modules themselves
+import only torch, numpy and the standard library, and run unchanged.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib
+import importlib.util
 import json
 import os
 import platform
 import sys
+import types
 from importlib.metadata import version
 from pathlib import Path
 
@@ -93,6 +112,15 @@ CURVES = {
     # added by issue 19 with torch 2.13.0+cpu alone (its version is stored with the curve)
     "torch_cycliclr_exp_range": ("torch", "CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=50, "
                                  "mode='exp_range', gamma=0.998, cycle_momentum=False)", 1200),
+    # added by issue 19 with --add (timm 1.0.31 without its package __init__, torch 2.13.0+cpu)
+    "timm_cosine_k_decay": ("timm", "CosineLRScheduler(opt, t_initial=300, lr_min=1e-3, cycle_mul=1.5, "
+                            "cycle_decay=0.8, cycle_limit=3, warmup_t=50, warmup_lr_init=1e-4, "
+                            "k_decay=2.0, t_in_epochs=False)", 1600),
+    "timm_poly_k_decay": ("timm", "PolyLRScheduler(opt, t_initial=1000, power=2.0, lr_min=1e-3, warmup_t=100, "
+                          "warmup_lr_init=1e-4, warmup_prefix=True, k_decay=0.5, t_in_epochs=False)", 1200),
+    "timm_cosine_noise": ("timm", "CosineLRScheduler(opt, t_initial=1000, lr_min=1e-3, warmup_t=50, "
+                          "warmup_lr_init=1e-4, noise_range_t=(200, 800), noise_pct=0.2, noise_std=0.5, "
+                          "noise_seed=7, t_in_epochs=False)", 1200),
 }
 
 
@@ -114,6 +142,35 @@ def _torch_like(call: str, steps: int, namespace: dict, timm: bool = False) -> n
     return out
 
 
+def _timm_scheduler():
+    """``timm.scheduler``; without torchvision, under a stand-in for the ``timm`` package.
+
+    ``import timm`` runs ``timm/__init__.py``, which imports the models and so
+    torchvision.  The stand-in is an empty module whose ``__path__`` is timm's real
+    directory, so ``timm.scheduler`` and its modules are the installed files, run as
+    they are; only the package ``__init__`` is skipped.
+    """
+    try:
+        return importlib.import_module("timm.scheduler")
+    except ModuleNotFoundError as err:
+        if err.name != "torchvision":
+            raise
+    for name in [n for n in sys.modules if n == "timm" or n.startswith("timm.")]:
+        del sys.modules[name]
+    spec = importlib.util.find_spec("timm")
+    stub = types.ModuleType("timm")
+    stub.__path__ = list(spec.submodule_search_locations)
+    stub.__file__ = spec.origin
+    sys.modules["timm"] = stub
+    return importlib.import_module("timm.scheduler")
+
+
+def _versions(library: str) -> str:
+    """The versions that made a curve added with --add: the library's, and torch's for timm."""
+    libs = [library] + (["torch"] if library in ("timm", "transformers") else [])
+    return ", ".join(f"{lib} {version(lib)}" for lib in libs)
+
+
 def _run(library: str, call: str, steps: int) -> tuple[np.ndarray, str]:
     if library == "transformers":
         import transformers.optimization as m
@@ -124,7 +181,7 @@ def _run(library: str, call: str, steps: int) -> tuple[np.ndarray, str]:
 
         return _torch_like(call, steps, vars(m)), "float64"
     if library == "timm":
-        import timm.scheduler as m
+        m = _timm_scheduler()
         from timm.scheduler.wsd_lr import WSDLRScheduler
 
         return _torch_like(call, steps, dict(vars(m), WSDLRScheduler=WSDLRScheduler), timm=True), "float64"
@@ -147,14 +204,32 @@ def _run(library: str, call: str, steps: int) -> tuple[np.ndarray, str]:
     raise ValueError(library)
 
 
-def main() -> None:
-    curves = {}
-    for name, (library, call, steps) in CURVES.items():
-        values, dtype = _run(library, call, steps)
-        text = [str(np.float32(v)) for v in values] if dtype == "float32" else [repr(float(v)) for v in values]
-        curves[name] = {"library": library, "call": call, "base_lr": PEAK if library in ("transformers", "timm", "torch") else None,
-                        "steps": steps, "dtype": dtype, "values": [float(v) for v in text]}
-        print(f"{name:28s} {library:12s} {dtype:8s} {steps:5d} steps, max {values.max():.4g}")
+def _curve(name: str) -> dict:
+    library, call, steps = CURVES[name]
+    values, dtype = _run(library, call, steps)
+    text = [str(np.float32(v)) for v in values] if dtype == "float32" else [repr(float(v)) for v in values]
+    print(f"{name:28s} {library:12s} {dtype:8s} {steps:5d} steps, max {values.max():.4g}")
+    return {"library": library, "call": call, "base_lr": PEAK if library in ("transformers", "timm", "torch") else None,
+            "steps": steps, "dtype": dtype, "values": [float(v) for v in text]}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--add", nargs="+", metavar="NAME", choices=sorted(CURVES),
+                        help="compute only these curves and add them to the stored file")
+    args = parser.parse_args(argv)
+    if args.add:
+        data = json.loads(OUT.read_text())
+        there = sorted(set(args.add) & set(data["curves"]))
+        if there:
+            sys.exit(f"already stored (regenerate the whole file to change them): {there}")
+        for name in args.add:
+            c = _curve(name)
+            values = c.pop("values")  # the versions before the values, as in the curves added before
+            data["curves"][name] = dict(c, version=_versions(CURVES[name][0]), values=values)
+        _write(data)
+        return
+    curves = {name: _curve(name) for name in CURVES}
     libs = ["transformers", "timm", "optax", "jax", "jaxlib", "keras", "torch", "numpy"]
     data = {
         "about": "Learning rates of the peers' schedulers at updates t = 0..steps-1, as a training loop "
@@ -166,6 +241,11 @@ def main() -> None:
         "versions": {lib: version(lib) for lib in libs},
         "curves": curves,
     }
+    _write(data)
+
+
+def _write(data: dict) -> None:
+    curves = data["curves"]
     OUT.parent.mkdir(parents=True, exist_ok=True)
     # one curve per line keeps the file diffable and small
     lines = ["{"]
