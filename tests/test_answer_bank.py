@@ -201,3 +201,135 @@ def test_shape_hint_does_not_forbid_reductions():
     with pytest.raises(CheckFailed) as e:
         as_array(np.ones((3, 2)), (3,), "log_growth(...)")
     assert "no reductions" not in str(e.value.hint) and "(3,)" in str(e.value.hint)
+
+
+# ---------------------------------------------------------------- the fixes of the second review
+def _hints(report):
+    """The hint of each failed check, in order."""
+    return [r.hint for r in report.results if r.status == "fail"]
+
+
+def _validated(reference, wrong):
+    """A wrong answer that validates its input as the reference does (so the bad-input
+    checks pass and only the values are wrong)."""
+    def f(*args, **kwargs):
+        reference(*args, **kwargs)
+        return wrong(*args, **kwargs)
+    return f
+
+
+@pytest.fixture(scope="module")
+def identity():
+    ns = solution_functions("3-1-weighted-identity")
+    return ns["identity_terms"], ns["identity_terms_fast"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("wrong, words", [
+    (lambda w, q: q[-1], "that is q_T itself"),
+    (lambda w, q: sum(a * b for a, b in zip(w, q)) / sum(w), "only the weighted average"),
+], ids=["q[-1]", "weighted average only"])
+def test_3_1_copying_q_T_or_stopping_at_the_average_fails_and_is_named(identity, seed, wrong, words):
+    exact, fast = identity
+    for check, reference in ((G.check_identity_terms, exact), (G.check_identity_terms_fast, fast)):
+        report = check(_validated(reference, wrong), seed=seed)
+        assert report.n_passed < report.n_total - 1, report  # every value check fails
+        assert words in _failed_text(report), (check.__name__, report)
+
+
+def test_3_1_q_T_then_zeros_fails_with_its_hint(identity):
+    exact, fast = identity
+    wrong = _validated(fast, lambda w, q: np.concatenate([[np.asarray(q, float)[-1]], np.zeros(len(q) - 1)]))
+    report = G.check_identity_terms_fast(wrong, seed=1)
+    assert "q_T as the first term and zeros after it" in _failed_text(report), report
+    # the exact version: zeros are ints, not Fractions; still a fail (never a pass)
+    assert not G.check_identity_terms(_validated(exact, lambda w, q: [q[-1]] + [0] * (len(q) - 1)), seed=1).passed
+
+
+def test_3_1b_float32_terms_fail_with_the_float32_hint(identity):
+    _, fast = identity
+    report = G.check_identity_terms_fast(lambda w, q: np.asarray(fast(w, q), np.float32), seed=1)
+    assert "float32" in _failed_text(report), report
+
+
+@pytest.fixture(scope="module")
+def double_well():
+    from lrnotes.grading import ex1_3_double_well as E
+
+    ns = solution_functions("1-3-double-well")
+    return ns["barrier_heights"], ns["critical_points"], E.f
+
+
+def test_1_3b_a_sign_flip_is_named_as_one_and_depths_as_depths(double_well):
+    """On (1, 0) the two mistakes give the same numbers, so both are named there; on the
+    random wells each gets its own hint."""
+    heights, points, f = double_well
+    sign = _hints(G.check_barrier_heights(lambda a, b: tuple(-x for x in heights(a, b)), seed=1))
+
+    def depths(a, b):
+        lo, _, hi = points(a, b)
+        return f(lo, a, b), f(hi, a, b)
+
+    depth = _hints(G.check_barrier_heights(_validated(heights, depths), seed=1))
+    assert "more than one mistake" in sign[0] and "more than one mistake" in depth[0]
+    assert sign[1].startswith("a height is positive") and "depths" not in sign[1], sign
+    assert depth[1].startswith("you returned the two wells' depths") and "positive" not in depth[1], depth
+
+
+def test_1_7a_m0_equal_to_the_first_gradient_is_named():
+    reference = solution_functions("1-7-adam-scheduled-beta1")["first_moment"]
+
+    def m0_is_g1(grads, beta1s):
+        g, b = np.asarray(grads, float), np.asarray(beta1s, float)
+        m, out = g[0].copy(), [g[0].copy()]
+        for t in range(1, len(g)):
+            m = b[t] * m + (1 - b[t]) * g[t]
+            out.append(m.copy())
+        return np.array(out)
+
+    hints = _hints(G.check_first_moment(_validated(reference, m0_is_g1), seed=1))
+    assert "m_0 = 0" in hints[0] and "more than one mistake" in hints[0], hints  # constant beta1: both
+    assert hints[1] == "m starts at 0 (m_0 = 0), not at the first gradient", hints
+
+
+def test_5_1c_never_stalls_gets_the_minus_one_hint_only():
+    reference = solution_functions("5-1-low-precision")["stalled_step"]
+    hints = _hints(G.check_stalled_step(_validated(reference, lambda *a: -1), seed=1))
+    assert hints and all(h.startswith("-1 says the weight never stops moving") for h in hints), hints
+    assert not any("update itself becomes 0" in h for h in hints), hints
+
+
+def test_6_2b_a_cold_restart_is_named_as_one():
+    from lrnotes.grading import ex6_2_curvature_aware as E
+
+    report = G.check_curvature_aware_gd(lambda *a: E._cold_restart_gd(*a), seed=1)
+    hints = _hints(report)
+    assert hints and all(h.startswith("you restarted every power iteration from v0") for h in hints), report
+    assert "float32" not in _failed_text(report)
+
+
+def test_1_2b_cycle_length_and_rounding_get_different_hints():
+    from lrnotes.grading.ex1_2_cosine_and_restarts import LENGTH_HINT, ROUNDING_HINT
+
+    sgdr = solution_functions("1-2-cosine-and-restarts")["sgdr"]
+
+    def previous_cycle_at_restarts(t, period, mult=1.0, peak=1.0, floor=0.0):
+        """The cycle index one too small exactly at each restart (a rounding slip)."""
+        v = np.asarray(sgdr(t, period, mult, peak, floor), float)
+        t = np.asarray(t, float)
+        before = np.asarray(sgdr(np.maximum(t - 1e-6, 0), period, mult, peak, floor), float)
+        return np.where((t > 0) & (v == peak) & (before < peak), floor, v)
+
+    rounding = _hints(G.check_sgdr(_validated(sgdr, previous_cycle_at_restarts), seed=1))
+    assert len(rounding) >= 3 and all("restart" in h and h != LENGTH_HINT for h in rounding), rounding
+    lengths = _failed_text(G.check_sgdr(_validated(sgdr, lambda t, p, m=1.0, pk=1.0, fl=0.0: sgdr(t, p, 1.0, pk, fl)),
+                                        seed=1))
+    assert "times longer" in lengths and ROUNDING_HINT not in lengths
+
+
+def test_every_exercise_has_wrong_answers_in_the_bank():
+    """Each exercise has at least one wrong answer whose hint is checked (FEEDBACK in
+    test_grading.py), besides its reference solution's seed sweep above."""
+    from .test_grading import FEEDBACK
+
+    assert set(STEMS) <= {stem for stem, *_ in FEEDBACK}, set(STEMS) - {stem for stem, *_ in FEEDBACK}

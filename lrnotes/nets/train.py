@@ -72,21 +72,29 @@ OPTIMIZERS = ("sgd", "adam", "adam_exact")
 class TrainResult(StepRun):
     r"""What a training run recorded, as NumPy arrays.
 
-    ``G`` schedules (groups), ``M`` seeds, ``n`` updates, ``E`` evaluations.
+    ``G`` schedules (groups), ``M`` seeds, ``n`` updates, ``E`` evaluations.  The helpers
+    ``steps``, ``mean_std``, ``steps_to`` and ``loss_at`` come from
+    ``lrnotes.nets.engine.StepRun``.
 
     Attributes
     ----------
-    names : list of G str;  seeds : list of M int
-    lr : (G, n)             learning rate of update ``t``
-    loss : (G, M, n)        minibatch training loss at update ``t`` (before it)
-    grad_norm : (G, M, n)   per-model gradient norm at update ``t``, before clipping
-    eval_steps : (E,)       steps ``t`` (updates done) of the evaluations
-    train_loss, train_acc, test_loss, test_acc : (G, M, E)
+    names : list of G str
+        The schedules' names.
+    seeds : list of M int
+        The models' seeds.
+    lr : array (G, n)
+        Learning rate of update ``t``.
+    loss : array (G, M, n)
+        Minibatch training loss at update ``t`` (before it).
+    grad_norm : array (G, M, n)
+        Per-model gradient norm at update ``t``, before clipping.
+    eval_steps : array (E,)
+        Steps ``t`` (updates done) of the evaluations.
+    train_loss, train_acc, test_loss, test_acc : array (G, M, E)
         Full-set loss and accuracy at ``eval_steps``; ``loss_at(name, t, split)`` reads a loss.
-    seconds : float         wall time spent in the training loop(s)
+    seconds : float
+        Wall time spent in the training loop(s).
 
-    The helpers ``steps``, ``mean_std``, ``steps_to`` and ``loss_at`` come from
-    :class:`lrnotes.nets.engine.StepRun`.
     """
 
     train_loss: np.ndarray
@@ -229,7 +237,7 @@ class Trainer:
     beta1 : Schedule or function of t, optional — Adam's β1 for update ``t``
     dtype : torch dtype (default float32); device : default :func:`default_device`
     num_threads : int >= 1 or None — torch CPU threads while training (default 1: the
-        fastest for these small networks, see :func:`lrnotes.nets.engine.threads`); ``None`` keeps torch's setting
+        fastest for these small networks, see ``lrnotes.nets.engine.threads``); ``None`` keeps torch's setting
     lr_factor : function, optional — per-model learning-rate factors computed in the loop.
         Called at every update as ``lr_factor(trainer, t, x, y, losses)`` after the
         backward pass (``x``, ``y``: the batch, ``(M, B, ...)``; ``losses``: the batch
