@@ -69,7 +69,7 @@ def test_the_core_install_is_numpy_only_and_the_extras_bring_the_rest():
     assert [_name(r) for r in project["dependencies"]] == ["numpy"]
     extras = project["optional-dependencies"]
     assert {_name(r) for r in extras["notebooks"]} == {
-        "torch", "scipy", "matplotlib", "sympy", "scikit-learn", "schedulefree", "tqdm", "pyyaml"}
+        "torch", "scipy", "matplotlib", "sympy", "scikit-learn", "schedulefree", "tqdm", "pyyaml", "cloudpickle"}
     for name in ("book", "test"):
         assert "lrnotes[notebooks]" in extras[name], name
 

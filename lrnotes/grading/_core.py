@@ -59,7 +59,7 @@ from . import _plain as plain
 __all__ = [
     "STATUSES", "CheckResult", "Report", "CheckFailed", "Checks", "Case",
     "call", "call_each", "try_it", "safe_str", "short", "as_array", "as_scalar", "as_int",
-    "as_pair", "assert_close", "expect_value_error", "diagnose", "compare", "rejects", "reproducible",
+    "as_pair", "assert_close", "scalar_close", "expect_value_error", "diagnose", "compare", "rejects", "reproducible",
     "default_time_limit", "new_seed",
 ]
 
@@ -690,6 +690,12 @@ def as_pair(value, what: str) -> tuple:
     return items
 
 
+def scalar_close(f: Callable, args: tuple, expected: float, what: str, **tol) -> None:
+    """Fail unless ``f(*args)`` returns one number close to ``expected`` (a plain call
+    must give a plain number, not an array)."""
+    assert_close(as_scalar(call(f, *args), what), expected, what, **tol)
+
+
 def assert_close(got, expected, what: str, *, at=None, rtol: float = 1e-9, atol: float = 1e-12,
                  hint: str = "") -> None:
     """Fail at the first element where ``got`` and ``expected`` differ.
@@ -846,6 +852,11 @@ def _graders_modules():
                 d.pop(k, None)
 
 
+#: ``LRNOTES_GRADER_RANDOM_ONLY=1`` runs only the random checks (those that depend on the
+#: seed): for sweeping a reference solution over many seeds (tests/test_answer_bank.py).
+ENV_RANDOM_ONLY = "LRNOTES_GRADER_RANDOM_ONLY"
+
+
 class Checks:
     """Collect checks for one student function, run them isolated, return a :class:`Report`.
 
@@ -878,6 +889,11 @@ class Checks:
             return body
 
         return register
+
+    def values(self, name: str, cases: Sequence["Case"], reference: Callable, hint: str = "", **compare_kw) -> None:
+        """A check that compares the function with ``reference`` on the fixed ``cases``
+        (:func:`compare`, with ``compare_kw``)."""
+        self.check(name, hint)(lambda f: compare(f, cases, reference, **compare_kw))
 
     # ------------------------------------------------------------------ in the worker
     def _run_one(self, index: int, body: Callable, hint: str, random: bool, fn=None) -> tuple[str, str, str]:
@@ -943,6 +959,8 @@ class Checks:
 
     # ------------------------------------------------------------------ in the session
     def run(self) -> Report:
+        if os.environ.get(ENV_RANDOM_ONLY, "").strip() == "1":  # a seed sweep: only these vary
+            self._checks = [c for c in self._checks if c[3]]
         if not callable(self.fn):
             return Report(self.title, [CheckResult(
                 "a function was given", "error",

@@ -189,11 +189,12 @@ _FALLBACK_NOTES = {
     "unpicklable": "your function could not be sent to a separate process ({why}), so this check "
                    "cell runs it inside the notebook's own process: an endless loop in C code cannot "
                    "be interrupted there (restart the kernel), and os._exit or a crash ends the kernel.",
-    "thread": "this platform has no os.fork (e.g. Windows), so checks run inside the notebook's own "
-              "process. A time limit stops most slow code, but an endless loop in C code cannot be "
-              "interrupted (restart the kernel), and code that calls os._exit or crashes ends the "
-              "kernel. Code that patches numpy can also fool a check here: for a verdict you can "
-              "trust, run the notebook on Linux, macOS or Colab.",
+    "thread": "this platform has no os.fork and the grader cannot start a separate process "
+              "(install cloudpickle), so checks run inside the notebook's own process. A time limit "
+              "stops most slow code, but an endless loop in C code cannot be interrupted (restart the "
+              "kernel), and code that calls os._exit or crashes ends the kernel. Code that tampers with "
+              "the grader itself could also fool a check here: for a verdict you can trust, install "
+              "cloudpickle, or run the notebook on Linux, macOS or Colab.",
     "inline": "this platform has neither os.fork nor threads: checks run with no time limit, "
               "so an endless loop in your code will hang this cell.",
 }
@@ -491,7 +492,20 @@ _BOOT = ("import sys, json; n = int(sys.stdin.buffer.readline()); "
          "from lrnotes.grading._isolation import _spawned; _spawned()")
 
 
-class _SpawnSource:
+class _QueueSource:
+    """A source whose events arrive on ``self.queue`` (from a thread)."""
+
+    queue: "queue.Queue"
+
+    def next(self, timeout: float):
+        """The next event, or ``"timeout"``."""
+        try:
+            return self.queue.get(timeout=max(timeout, 0.0))
+        except queue.Empty:
+            return "timeout"
+
+
+class _SpawnSource(_QueueSource):
     """Run ``work(emit)`` in a new Python process (see the module docstring); read its
     events from its stdout, in a thread (``select`` does not take pipes on Windows)."""
 
@@ -553,12 +567,6 @@ class _SpawnSource:
         with contextlib.suppress(OSError, ValueError):
             for chunk in iter(lambda: self.proc.stderr.read1(8_192), b""):
                 self.err.write(chunk.decode("utf-8", "replace"))
-
-    def next(self, timeout: float):
-        try:
-            return self.queue.get(timeout=max(timeout, 0.0))
-        except queue.Empty:
-            return "timeout"
 
     def where(self) -> str:
         """Ask the process where it is (``faulthandler`` on ``SIGUSR1``; not on Windows)."""
@@ -642,7 +650,7 @@ def _spawned() -> None:
         os._exit(status)
 
 
-class _ThreadSource:
+class _ThreadSource(_QueueSource):
     """Run ``work(emit)`` in a daemon thread of this process (no fork available)."""
 
     def __init__(self, work, capture):
@@ -658,12 +666,6 @@ class _ThreadSource:
 
         self.thread = threading.Thread(target=target, name="lrnotes-grader", daemon=True)
         self.thread.start()
-
-    def next(self, timeout: float):
-        try:
-            return self.queue.get(timeout=max(timeout, 0.0))
-        except queue.Empty:
-            return "timeout"
 
     def where(self) -> str:
         frame = sys._current_frames().get(self.thread.ident)

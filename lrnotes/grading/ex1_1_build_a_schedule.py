@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import snippets
 from ._core import Case, CheckFailed, Checks, as_array, as_int, as_pair, as_scalar, assert_close, \
-    call, call_each, compare, diagnose, rejects
+    call, call_each, compare, diagnose, rejects, scalar_close
 
 NUMBER = "1.1"
 TITLE = "Build a schedule"
@@ -84,14 +84,12 @@ def check_linear_decay(linear_decay, seed=None):
     ``k = 1..T`` (int or array); ``ValueError`` for a bad ``T``, ``alpha`` or ``k``."""
     g = Checks("Exercise E1.1a: linear decay in the papers' convention", linear_decay, seed=seed)
 
-    @g.check("values for T=10, alpha=0.5 and the first and last updates of several budgets")
-    def _(f):
-        compare(f, LINEAR_CASES, ref_linear_decay, at="k", mistakes=_linear_mistakes)
+    g.values("values for T=10, alpha=0.5 and the first and last updates of several budgets", LINEAR_CASES,
+             ref_linear_decay, at="k", mistakes=_linear_mistakes)
 
     @g.check("a plain int k gives a single number")
     def _(f):
-        got = as_scalar(call(f, 3, 5, 1.0), "linear_decay(3, 5, 1.0)")
-        assert_close(got, 0.5, "linear_decay(3, 5, 1.0)")
+        scalar_close(f, (3, 5, 1.0), 0.5, "linear_decay(3, 5, 1.0)")
 
     @g.check("random budgets and peaks; the learning rates add up to alpha*T/2", random=True)
     def _(f, rng):
@@ -179,8 +177,7 @@ def check_wsd(wsd, seed=None):
 
     @g.check("a plain number t gives a single number")
     def _(f):
-        got = as_scalar(call(f, 95, 100, 1.0, 10, 0.1), "wsd(95, 100, 1.0, 10, 0.1)")
-        assert_close(got, 0.5, "wsd(95, 100, 1.0, 10, 0.1)")
+        scalar_close(f, (95, 100, 1.0, 10, 0.1), 0.5, "wsd(95, 100, 1.0, 10, 0.1)")
 
     @g.check("random budgets, peaks, warmups, decay fractions and shapes; continuous, in [0, peak]", random=True)
     def _(f, rng):

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import Case, CheckFailed, Checks, as_array, as_scalar, assert_close, call, compare, diagnose, rejects
+from ._core import Case, CheckFailed, Checks, as_array, assert_close, call, compare, diagnose, rejects, \
+    scalar_close
 
 NUMBER = "1.2"
 TITLE = "Cosine annealing and warm restarts"
@@ -86,14 +87,12 @@ def check_cosine(cosine, seed=None):
     ``floor`` over ``total`` steps, flat at ``floor`` after; ``ValueError`` for bad input."""
     g = Checks("Exercise E1.2a: cosine annealing", cosine, seed=seed)
 
-    @g.check("values over the budget, after it, with a floor, at fractional t and for a 2-D t")
-    def _(f):
-        compare(f, COSINE_CASES, ref_cosine, at="t", mistakes=_cosine_mistakes)
+    g.values("values over the budget, after it, with a floor, at fractional t and for a 2-D t", COSINE_CASES,
+             ref_cosine, at="t", mistakes=_cosine_mistakes)
 
     @g.check("a plain number t gives a single number; the midpoint is halfway between peak and floor")
     def _(f):
-        got = as_scalar(call(f, 50, 100, 1.0, 0.2), "cosine(50, 100, 1.0, 0.2)")
-        assert_close(got, 0.6, "cosine(50, 100, 1.0, 0.2)")
+        scalar_close(f, (50, 100, 1.0, 0.2), 0.6, "cosine(50, 100, 1.0, 0.2)")
 
     @g.check("random budgets, peaks and floors", random=True)
     def _(f, rng):

@@ -76,6 +76,14 @@ def _same(got, expected) -> bool:
     return _is_zero(got - expected)
 
 
+def _expect_same(got, expected, what: str, hints, note: str = "") -> None:
+    """Fail unless ``got`` equals ``expected`` as an expression; the hint is the text of
+    the first ``(test, text)`` in ``hints`` whose ``test(got)`` holds."""
+    if not _same(got, expected):
+        hint = next((text for test, text in hints if test(got)), "")
+        raise CheckFailed(f"{what} = {safe_str(got, 200)}, expected {safe_str(expected, 200)}{note}", hint)
+
+
 # ============================================================================ E2.1a EL
 def check_euler_lagrange(euler_lagrange, seed=None):
     r"""Grade ``euler_lagrange(L, S, t)``: for a sympy Lagrangian ``L`` in ``S(t)`` and
@@ -95,14 +103,11 @@ def check_euler_lagrange(euler_lagrange, seed=None):
         what = f"euler_lagrange({name}, S, t)"
         got = _as_expr(call(f, L, S, t), what)
         expected = ref_euler_lagrange(L, S, t)
-        if not _same(got, expected):
-            hint = ""
-            if _same(got, -expected):
-                hint = "the sign: the convention here is dL/dS - d/dt (dL/dS')"
-            elif _same(got, ref_euler_lagrange(L, S, t) + _sp().diff(L.diff(S(t).diff(t)), t)):
-                hint = "you dropped the d/dt (dL/dS') term"
-            raise CheckFailed(f"{what} = {safe_str(got, 200)}, expected {safe_str(expected, 200)} "
-                              "(or an equal expression)", hint)
+        dropped = expected + _sp().diff(L.diff(S(t).diff(t)), t)
+        _expect_same(got, expected, what, [
+            (lambda g: _same(g, -expected), "the sign: the convention here is dL/dS - d/dt (dL/dS')"),
+            (lambda g: _same(g, dropped), "you dropped the d/dt (dL/dS') term"),
+        ], note=" (or an equal expression)")
 
     @g.check("five Lagrangians, from this chapter's S'^2/S to one that depends on t")
     def _(f):

@@ -166,6 +166,17 @@ def _random_case(rng, T, exact):
 
 
 # ============================================================================ E3.1a the terms, exactly
+def _random_judges(f, rng, low: int, high: int, label: str, *, exact: bool, as_list: bool = False) -> None:
+    """Four random cases, T in [low, high); ``label`` is formatted with T; floats are passed
+    as lists when ``as_list`` (the exact task takes lists)."""
+    for _ in range(4):
+        T = int(rng.integers(low, high))
+        w, q = _random_case(rng, T, exact=exact)
+        if as_list:
+            w, q = list(w), list(q)
+        _judge(f, w, q, label.format(T=T), exact=exact)
+
+
 def check_identity_terms(identity_terms, seed=None):
     r"""Grade ``identity_terms(w, q)``: the list ``[c_0, c_1, ..., c_{T-1}]`` of the
     identity's terms (the weighted average, then the correction for each
@@ -184,17 +195,11 @@ def check_identity_terms(identity_terms, seed=None):
 
     @g.check("exact, random rational weights (zeros included) and values, T up to 12", random=True)
     def _(f, rng):
-        for _ in range(4):
-            T = int(rng.integers(2, 13))
-            w, q = _random_case(rng, T, exact=True)
-            _judge(f, w, q, f"identity_terms(<{T} random Fractions>)", exact=True)
+        _random_judges(f, rng, 2, 13, "identity_terms(<{T} random Fractions>)", exact=True)
 
     @g.check("floats: random weights and values, T up to 300 (each term to round-off)", random=True)
     def _(f, rng):
-        for _ in range(4):
-            T = int(rng.integers(2, 300))
-            w, q = _random_case(rng, T, exact=False)
-            _judge(f, list(w), list(q), f"identity_terms(<{T} random floats>)", exact=False)
+        _random_judges(f, rng, 2, 300, "identity_terms(<{T} random floats>)", exact=False, as_list=True)
 
     @g.check("rejects with ValueError: a zero or negative last weight, a negative weight, lengths that differ")
     def _(f):
@@ -211,10 +216,7 @@ def check_identity_terms_fast(identity_terms_fast, seed=None):
 
     @g.check("random weights and values, T up to 300", random=True)
     def _(f, rng):
-        for _ in range(4):
-            T = int(rng.integers(1, 300))
-            w, q = _random_case(rng, T, exact=False)
-            _judge(f, w, q, f"identity_terms_fast(<{T} random weights>)", exact=False)
+        _random_judges(f, rng, 1, 300, "identity_terms_fast(<{T} random weights>)", exact=False)
 
     @g.check("T = 10**6 in well under the time limit (an O(T^2) double loop cannot)", random=True)
     def _(f, rng):

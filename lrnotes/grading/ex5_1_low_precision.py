@@ -137,6 +137,24 @@ def check_first_zero_step(first_zero_step, seed=None):
 
 
 # ============================================================================ E5.1c the weight stalls
+def _cosine_runs(judge, f, names, fname: str) -> None:
+    """``judge`` the runs from w = 1 with grad 1 under 200 cosine steps from 1e-3, per format."""
+    lrs = 1e-3 * 0.5 * (1 + np.cos(np.pi * np.arange(200) / 200))
+    for name in names:
+        judge(f, 1.0, lrs, 1.0, name, f"{fname}(1.0, <cosine from 1e-3>, 1.0, torch.{name})")
+
+
+def _random_runs(judge, f, rng, n: int, names, max_steps: int, top: float, fname: str) -> None:
+    """``judge`` ``n`` random runs: a format of ``names``, T in [10, max_steps), a linear
+    decay from 10**U(-4, top), w0 in [0.5, 8), grad in [0.1, 2)."""
+    for _ in range(n):
+        name = str(rng.choice(names))
+        T = int(rng.integers(10, max_steps))
+        lrs = float(10 ** rng.uniform(-4, top)) * (1 - np.arange(T) / T)
+        judge(f, float(rng.uniform(0.5, 8)), lrs, float(rng.uniform(0.1, 2)), name,
+              f"{fname}(<random, T={T}>, torch.{name})")
+
+
 def check_stalled_step(stalled_step, seed=None):
     """Grade ``stalled_step(w0, lrs, grad, dtype)``: run ``w = (w.float() - lrs[t] * grad).to(dtype)``
     from ``w0`` stored in ``dtype``; return the first ``t`` at which ``w`` does not change,
@@ -158,18 +176,12 @@ def check_stalled_step(stalled_step, seed=None):
 
     @g.check("w = 1 in bfloat16 stalls at once with lr = 1e-3; float16 and float32 later")
     def _(f):
-        lrs = 1e-3 * 0.5 * (1 + np.cos(np.pi * np.arange(200) / 200))
-        for name in ("bfloat16", "float16", "float32"):
-            judge(f, 1.0, lrs, 1.0, name, f"stalled_step(1.0, <cosine from 1e-3>, 1.0, torch.{name})")
+        _cosine_runs(judge, f, ("bfloat16", "float16", "float32"), "stalled_step")
 
     @g.check("random weights, decays and formats", random=True)
     def _(f, rng):
-        for _ in range(4):
-            name = str(rng.choice(("bfloat16", "float16", "float8_e4m3fn", "float8_e5m2")))
-            T = int(rng.integers(10, 400))
-            lrs = float(10 ** rng.uniform(-4, -1)) * (1 - np.arange(T) / T)
-            judge(f, float(rng.uniform(0.5, 8)), lrs, float(rng.uniform(0.1, 2)), name,
-                  f"stalled_step(<random, T={T}>, torch.{name})")
+        _random_runs(judge, f, rng, 4, ("bfloat16", "float16", "float8_e4m3fn", "float8_e5m2"), 400, -1,
+                     "stalled_step")
 
     return g.run()
 
@@ -190,17 +202,11 @@ def check_master_weight_run(master_weight_run, seed=None):
 
     @g.check("w = 1, 200 cosine steps from 1e-3: the weight now moves in every format")
     def _(f):
-        lrs = 1e-3 * 0.5 * (1 + np.cos(np.pi * np.arange(200) / 200))
-        for name in ("bfloat16", "float16", "float8_e4m3fn"):
-            judge(f, 1.0, lrs, 1.0, name, f"master_weight_run(1.0, <cosine from 1e-3>, 1.0, torch.{name})")
+        _cosine_runs(judge, f, ("bfloat16", "float16", "float8_e4m3fn"), "master_weight_run")
 
     @g.check("random runs", random=True)
     def _(f, rng):
-        for _ in range(3):
-            name = str(rng.choice(("bfloat16", "float16", "float8_e5m2")))
-            T = int(rng.integers(10, 500))
-            judge(f, float(rng.uniform(0.5, 8)), float(10 ** rng.uniform(-4, -2)) * (1 - np.arange(T) / T),
-                  float(rng.uniform(0.1, 2)), name, f"master_weight_run(<random, T={T}>, torch.{name})")
+        _random_runs(judge, f, rng, 3, ("bfloat16", "float16", "float8_e5m2"), 500, -2, "master_weight_run")
 
     return g.run()
 

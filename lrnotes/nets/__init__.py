@@ -1,1 +1,1 @@
-"""Small networks trained for real: data, batched models and optimizers, the training loops (MLP, language model, GAN, federated, distributed) and their instruments."""
+"""Small networks trained for real: data, batched models and optimizers, one training engine (``engine``: the loop, the gradient step, per-model clipping, the results) that the MLP, language model, GAN and federated trainers share, distributed training, and their instruments."""

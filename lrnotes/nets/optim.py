@@ -41,9 +41,9 @@ class ScheduledAdam(_Optimizer):
     With :math:`k` the step count and :math:`\beta_{1,k}` the group's current value,
 
     .. math::
-        m_k = \beta_{1,k} m_{k-1} + (1-\beta_{1,k}) g_k, \quad
-        v_k = \beta_2 v_{k-1} + (1-\beta_2) g_k^2, \quad
-        \theta_k = \theta_{k-1} - \frac{\eta}{c_k}\,\frac{m_k}{\sqrt{v_k/(1-\beta_2^k)} + \epsilon}.
+        m_k &= \beta_{1,k} m_{k-1} + (1-\beta_{1,k}) g_k, \\
+        v_k &= \beta_2 v_{k-1} + (1-\beta_2) g_k^2, \\
+        \theta_k &= \theta_{k-1} - \frac{\eta}{c_k}\,\frac{m_k}{\sqrt{v_k/(1-\beta_2^k)} + \epsilon}.
 
     ``correction="standard"`` is :math:`c_k = 1 - \beta_{1,k}^{\,k}`, what
     ``torch.optim.Adam`` computes (identical to it); ``"exact"`` is

@@ -4,7 +4,7 @@ noise.
 
 timm draws the noise of step :math:`t` from a ``torch.Generator`` seeded with
 ``noise_seed + t``.  :func:`noisy` does the same with ``rng="torch"`` (torch is imported
-then, not before) and reproduces timm's draws bit for bit.  Its default ``rng="numpy"``
+then, not before): the same draws, and timm's curve to rounding.  Its default ``rng="numpy"``
 needs numpy only: it hashes ``(seed, t, j)`` with SplitMix64 into uniform draws
 :math:`U_j \in [0, 1)` (53 bits) and turns them into normal draws by Box–Muller.  That
 gives the same distribution, the same steps, the same clipping and the same exact
@@ -30,14 +30,14 @@ def noisy(inner: Schedule, range, pct: float = 0.67, std: float = 1.0, kind: str
           seed: int = 42, rng: str = "numpy") -> Schedule:
     r"""timm's LR noise on any schedule: on the steps :math:`a \le t < b` of ``range``,
 
-    .. math:: \eta_t = \text{inner}(t) + \text{inner}(t)\,\varepsilon_t, \qquad
-              \varepsilon_t = \begin{cases}
-              \sigma Z & \texttt{"normal"}: Z \sim \mathcal N(0, 1),
-              \text{ drawn again until } |\sigma Z| < \rho,\\
-              \rho\,(2U - 1) & \texttt{"uniform"}: U \sim \mathcal U[0, 1),
+    .. math:: \eta_t &= \text{inner}(t)\,(1 + \varepsilon_t), \\
+              \varepsilon_t &= \begin{cases}
+              \sigma Z, & Z \sim \mathcal N(0, 1) \quad (\texttt{"normal"}),\\
+              \rho\,(2U - 1), & U \sim \mathcal U[0, 1) \quad (\texttt{"uniform"}),
               \end{cases}
 
-    and :math:`\eta_t = \text{inner}(t)` elsewhere, with ``pct`` :math:`\rho \in (0, 1]`
+    the normal draw repeated until :math:`|\sigma Z| < \rho`, and
+    :math:`\eta_t = \text{inner}(t)` elsewhere, with ``pct`` :math:`\rho \in (0, 1]`
     (timm's ``noise_pct``, default 0.67) and ``std`` :math:`\sigma > 0` (``noise_std``).
     So the rate moves by less than :math:`\rho` of itself and stays positive.  ``range``
     is a pair :math:`(a, b)` with :math:`0 \le a < b`, or one number :math:`a` (noise from

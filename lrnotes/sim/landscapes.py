@@ -131,8 +131,8 @@ class DoubleWell(Landscape):
     roots, that is when the discriminant of the cubic is positive:
 
     .. math::
-        \operatorname{disc}_\theta f' = 1024 a^3 - 432 b^2 = 16\,(64 a^3 - 27 b^2) > 0
-        \iff |b| < b_c = \frac{8}{3\sqrt3}\, a^{3/2}.
+        \operatorname{disc}_\theta f' &= 1024 a^3 - 432 b^2 = 16\,(64 a^3 - 27 b^2) > 0 \\
+        &\iff |b| < b_c = \frac{8}{3\sqrt3}\, a^{3/2}.
 
     The critical points are then, in trigonometric form (:math:`k = 0, 1, 2`),
 

@@ -53,8 +53,8 @@ class NoisyL1:
     r"""A non-smooth stochastic convex problem with known :math:`f_*`, :math:`x_*` and :math:`G`.
 
     .. math::
-        f(x) = \sum_{i=1}^{d} \mathbb{E}\,|x_i - \xi_i|, \qquad
-        \xi_i \in \{-1, 0, +1\},\ \Pr[\xi_i = 0] = p,\ \Pr[\xi_i = \pm 1] = \tfrac{1-p}{2},
+        f(x) &= \sum_{i=1}^{d} \mathbb{E}\,|x_i - \xi_i|, \\
+        \xi_i &\in \{-1, 0, +1\},\ \Pr[\xi_i = 0] = p,\ \Pr[\xi_i = \pm 1] = \tfrac{1-p}{2},
 
     i.i.d. over coordinates.  The minimiser is the median :math:`x_* = 0` (unique for
     :math:`p > 0`) with :math:`f_* = d(1-p)`, and the gap is

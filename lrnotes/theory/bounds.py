@@ -119,9 +119,8 @@ def last_iterate_bound(lrs, D: float = 1.0, G: float = 1.0, form: str = "full"):
     r"""Upper bound on :math:`\mathbb{E}[f(x_T) - f_*]` for SGD with LRs :math:`\eta_1..\eta_T`.
 
     .. math::
-        \mathbb{E}[f(x_T)-f_*] \le
-        \frac{D^2 + G^2\sum_{t=1}^T\eta_t^2}{2\,\eta_{1:T}}
-        + \frac{G^2}{2}\sum_{k=1}^{T-1}\Big(\frac{1}{\eta_{k+1:T}}-\frac{1}{\eta_{k:T}}\Big)
+        \mathbb{E}[f(x_T)-f_*] \le{}& \frac{D^2 + G^2\sum_{t=1}^T\eta_t^2}{2\,\eta_{1:T}} \\
+        &+ \frac{G^2}{2}\sum_{k=1}^{T-1}\Big(\frac{1}{\eta_{k+1:T}}-\frac{1}{\eta_{k:T}}\Big)
           \sum_{t=k}^{T}\eta_t^2 \quad (\text{form}=\text{"full"});
 
     ``form="simplified"`` replaces the last sum by :math:`\sum_{k<T}\eta_k^2/\eta_{k+1:T}`
@@ -249,9 +248,8 @@ def linear_noise_sum(T, alpha: float = 1.0):
 
     .. math::
         \sum_{k=1}^{T-1}\frac{\eta_k^2}{\eta_{k+1:T}}
-        = \frac{2\alpha}{T+1}\,\big(T - 1 + H_{T-1}\big)
-        = 2\alpha\Big(1 + \frac{H_{T-1} - 2}{T + 1}\Big),
-        \qquad H_n = \sum_{j=1}^{n} \frac1j ,
+        &= \frac{2\alpha}{T+1}\,\big(T - 1 + H_{T-1}\big) \\
+        &= 2\alpha\Big(1 + \frac{H_{T-1} - 2}{T + 1}\Big), \qquad H_n = \sum_{j=1}^{n} \frac1j ,
 
     bounded (it tends to :math:`2\alpha`, from above once :math:`T \ge 5`) but not
     constant in ``T`` (derived with sympy in the book).

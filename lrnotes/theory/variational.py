@@ -449,9 +449,8 @@ def discrete_objective(eta, *, T: float = 1.0, D: float = 1.0, G: float = 1.0,
     With :math:`S_i = h\sum_{j \ge i}\eta_j` (so :math:`S_0` is the budget, :math:`S_N = 0`),
 
     .. math::
-        J_h = \frac{D^2}{2S_0} + \frac{G^2}{2}\,h\sum_{i=0}^{N-1}\frac{\eta_i^2}{\bar S_i},
-        \qquad
-        \bar S_i = \begin{cases}
+        J_h &= \frac{D^2}{2S_0} + \frac{G^2}{2}\,h\sum_{i=0}^{N-1}\frac{\eta_i^2}{\bar S_i}, \\
+        \bar S_i &= \begin{cases}
             S_{i+1} + h\eta_i/2 & \text{rule="midpoint"} \\
             S_{i+1}\ (i < N-1),\quad S_{N-1}\ (i = N-1) & \text{rule="right"}
         \end{cases}
