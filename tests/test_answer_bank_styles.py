@@ -1580,6 +1580,22 @@ def spectral_radius_np_roots(eta, lam, beta):
     return np.reshape(flat, eta.shape)
 
 
+@answer("check_heavy_ball_critical_lr")
+def heavy_ball_critical_lr_exact_symmetry(H, beta):
+    """The literal reading: H == H.T exactly; math for the result."""
+    M = np.array(H, dtype=float)
+    if M.ndim != 2 or M.shape[0] != M.shape[1] or M.size == 0 or not np.isfinite(M).all():
+        raise ValueError("H must be a finite square matrix")
+    if not np.array_equal(M, M.T):
+        raise ValueError("H must be symmetric")
+    ev = np.linalg.eigvalsh(M)
+    if ev[0] <= 1e-12 * ev[-1]:
+        raise ValueError("H must be positive definite")
+    if not 0 <= beta < 1:
+        raise ValueError("beta must be in [0, 1)")
+    return 2.0 * (1.0 + beta) / float(ev[-1])
+
+
 # ================================================================ the tests
 SLOW = {"check_euler_lagrange", "check_power_exponent", "check_optimal_eta", "check_remaining_budget",
         "check_functional_J", "check_best_scale", "check_resumed_lrs", "check_best_three_piece",
