@@ -1627,3 +1627,48 @@ def test_a_0d_array_crosses_the_process_boundary_as_0d():
     for value in (np.asarray(0.25), np.asarray(3, dtype=np.int64), np.ones((2, 0)), np.arange(6.0).reshape(2, 3).T):
         back = _plain.decode(_plain.encode(value))
         assert back.shape == value.shape and back.dtype == value.dtype and np.array_equal(back, value)
+
+
+# ---------------------------------------------------------------- float32: stated, failed, and named
+def _float32(fn):
+    """The same answer with its floats rounded to float32 (functions it returns too)."""
+    def conv(x):
+        if isinstance(x, np.ndarray) and x.dtype == np.float64:
+            return x.astype(np.float32)
+        if isinstance(x, (float, np.floating)):
+            return np.float32(x)
+        if isinstance(x, (tuple, list)):
+            return type(x)(conv(v) for v in x)
+        return _float32(x) if callable(x) else x
+
+    def f(*args, **kwargs):
+        return conv(fn(*args, **kwargs))
+    f.__name__ = fn.__name__
+    return f
+
+
+@pytest.mark.parametrize("check, fn", [
+    ("check_critical_lr", critical_lr_eigvalsh),          # once: the eigvalsh-order hint
+    ("check_final_norms", final_norms_rows),              # once: the update-rule hint
+    ("check_sgdr", sgdr_log),                             # once: the cycle-length hint
+    ("check_retarget", retarget_where),                   # once: "before the switch nothing changes"
+    ("check_largest_jump", largest_jump_loop),            # once: "jump -0.51, expected -0.51", no hint
+    ("check_fixed_wsd_schedule", fixed_wsd_branches),     # once: "jump of 0.001", no hint
+    ("check_power_iteration", power_iteration_for),       # once: "has norm 1; return a unit vector"
+    ("check_wsd", wsd_numpy),
+], ids=lambda x: x if isinstance(x, str) else "")
+def test_float32_answers_fail_with_the_float32_hint(check, fn):
+    report = getattr(G, check)(_float32(fn), seed=0)
+    failed = [r for r in report.results if r.status == "fail"]
+    assert failed, report
+    assert all("float32" in r.hint for r in failed), report
+
+
+def test_every_notebook_states_float64():
+    import nbformat
+
+    from .test_grading import SOLUTIONS
+
+    for path in sorted(SOLUTIONS.parent.glob("*.ipynb")):  # the student notebooks
+        text = " ".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+        assert "compute in float64" in " ".join(text.split()), path.name
