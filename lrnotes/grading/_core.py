@@ -696,6 +696,16 @@ def scalar_close(f: Callable, args: tuple, expected: float, what: str, **tol) ->
     assert_close(as_scalar(call(f, *args), what), expected, what, **tol)
 
 
+FLOAT32_HINT = ("your numbers agree only to about 6 digits: that is the precision of float32. "
+                "Compute in float64 (NumPy's default), e.g. np.asarray(x, dtype=float)")
+
+
+def _in_float32(x: np.ndarray) -> bool:
+    """Every value of ``x`` is a float32 number (what a float32 computation returns)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.array_equal(x, x.astype(np.float32), equal_nan=True))
+
+
 def assert_close(got, expected, what: str, *, at=None, rtol: float = 1e-9, atol: float = 1e-12,
                  hint: str = "") -> None:
     """Fail at the first element where ``got`` and ``expected`` differ.
@@ -707,9 +717,9 @@ def assert_close(got, expected, what: str, *, at=None, rtol: float = 1e-9, atol:
     ok = np.isclose(got, expected, rtol=rtol, atol=atol)
     if ok.all():
         return
-    if not hint and rtol < 1e-6 and np.allclose(got, expected, rtol=3e-6, atol=max(atol, 1e-30)):
-        hint = ("your numbers agree only to about 6 digits: that is the precision of float32. "
-                "Compute in float64 (NumPy's default), e.g. np.asarray(x, dtype=float)")
+    if rtol < 1e-6 and np.allclose(got, expected, rtol=3e-6, atol=max(atol, 1e-30)):
+        if not hint or (_in_float32(got) and not _in_float32(expected)):  # round-off, not the caller's mistake
+            hint = FLOAT32_HINT
     if ok.ndim == 0:
         raise CheckFailed(f"{what}: expected {float(expected):.10g}, got {float(got):.10g}", hint)
     idx = tuple(int(i) for i in np.argwhere(~ok)[0])

@@ -102,7 +102,8 @@ def _opaque(value) -> list:
 
 
 def _array(arr: np.ndarray) -> list:
-    arr = np.ascontiguousarray(np.asarray(arr))
+    arr = np.asarray(arr)
+    arr = np.ascontiguousarray(arr).reshape(arr.shape)  # ascontiguousarray makes a 0-d array 1-d
     if type(arr) is not np.ndarray:
         arr = arr.view(np.ndarray)
     if arr.dtype.kind not in _KINDS or arr.dtype.fields is not None or arr.size > MAX_ITEMS:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import CheckFailed, Checks, as_array, as_pair, as_scalar, assert_close, call
+from ._core import FLOAT32_HINT, CheckFailed, Checks, as_array, as_pair, as_scalar, assert_close, call
 from ._hints import matches
 from .ex1_4_critical_learning_rate import random_spd
 
@@ -100,7 +100,9 @@ def check_power_iteration(power_iteration, seed=None):
         else:
             assert_close(lam, lam_ref, f"{what}[0] (lam)", rtol=1e-8, hint="lam = v @ hvp(v) with the unit vector v")
         if abs(np.linalg.norm(v) - 1) > 1e-8:
-            raise CheckFailed(f"{what}[1] has norm {np.linalg.norm(v):.6g}; return a unit vector")
+            norm = np.linalg.norm(v)
+            raise CheckFailed(f"{what}[1] has norm {norm:.10g}; return a unit vector",
+                              FLOAT32_HINT if abs(norm - 1) < 3e-6 else "")
         if abs(v @ v_ref) < 1 - 1e-6:
             raise CheckFailed(f"{what}[1] is not the power iteration's vector (|cos| = {abs(v @ v_ref):.6f})")
 
