@@ -749,6 +749,18 @@ def test_api_page_documents_every_public_function_and_class():
 
 
 # ------------------------------------------------------------ a schedule from a config
+def test_from_config_adds_lr_noise_as_timm_create_scheduler_does():
+    steps = np.arange(300)
+    cfg = {"name": "cosine", "total": 300, "peak": 0.1, "noise": {"range": (50, 250), "pct": 0.2, "seed": 3}}
+    noisy = S.from_config(cfg)
+    np.testing.assert_array_equal(noisy(steps), S.noisy(S.cosine(300, 0.1), (50, 250), pct=0.2, seed=3)(steps))
+    assert np.array_equal(noisy(steps[:50]), S.cosine(300, 0.1)(steps[:50]))
+    assert not np.array_equal(noisy(steps[50:250]), S.cosine(300, 0.1)(steps[50:250]))
+    for bad in ({"pct": 0.2}, {"range": (1, 2), "noise_pct": 0.2}, (1, 2)):
+        with pytest.raises(ValueError, match="noise must be a mapping"):
+            S.from_config("cosine", total=10, noise=bad)
+
+
 def test_from_config_builds_the_named_schedule():
     steps = np.arange(200)
     np.testing.assert_array_equal(S.from_config("cosine", total=150, peak=0.3, warmup=10)(steps),
