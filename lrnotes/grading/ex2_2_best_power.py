@@ -11,6 +11,8 @@ references integrate with sympy; the closed forms above are the check of the che
 
 from __future__ import annotations
 
+import functools
+
 from ._core import CheckFailed, Checks, as_pair, call, safe_str
 from .ex2_1_euler_lagrange import _as_expr, _expect_same, _same, _sp
 
@@ -24,12 +26,14 @@ def symbols():
     return sp.symbols("t T D G c", positive=True)
 
 
+@functools.lru_cache(maxsize=512)  # the session's replay asks again for what the worker computed
 def ref_remaining_budget(eta, t, T):
     sp = _sp()
     tau = sp.Dummy("tau", positive=True)
     return sp.integrate(eta.subs(t, tau), (tau, t, T))
 
 
+@functools.lru_cache(maxsize=512)
 def ref_J(eta, t, T, D, G):
     sp = _sp()
     S = sp.powsimp(ref_remaining_budget(eta, t, T), force=True)
