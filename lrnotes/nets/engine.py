@@ -246,13 +246,19 @@ def loop(start: int, until: int, step: Callable[[int], None], *, evals=(), evalu
 class Run:
     r"""What a run of ``G`` schedules (or configurations) x ``M`` seeds recorded, as NumPy arrays.
 
-    Attributes
-    ----------
-    names : list of G str;  seeds : list of M int
-    lr : (G, n)           learning rate of update (or round) ``t``
-    eval_steps : (E,)     steps ``t`` (updates or rounds done) of the evaluations
     Fields ``(G, M, ...)`` hold one value per schedule and seed; a field ``<split>_loss`` of
     shape ``(G, M, E)`` is a loss at the evaluations, read with :meth:`loss_at`.
+
+    Attributes
+    ----------
+    names : list of G str
+        The schedules' (or configurations') names.
+    seeds : list of M int
+        The models' seeds.
+    lr : array (G, n)
+        Learning rate of update (or round) ``t``.
+    eval_steps : array (E,)
+        Steps ``t`` (updates or rounds done) of the evaluations.
     """
 
     names: list
@@ -283,15 +289,22 @@ class Run:
 
     def loss_at(self, name=None, t: int = -1, split: str = "train") -> np.ndarray:
         r"""The per-seed ``split`` loss after ``t`` updates: ``<split>_loss[g, :, j]`` with
-        ``names[g] == name`` and ``eval_steps[j] == t``.
+        ``names[g] == name`` and ``eval_steps[j] == t``.  ``res.loss_at(name)`` is
+        ``res.train_loss[res.names.index(name), :, -1]``.
 
         Parameters
         ----------
-        name : one of ``names``, or None for every schedule (shape ``(G, M)``; else ``(M,)``)
-        t : an evaluation step (one of ``eval_steps``), or -1 for the last evaluation
-        split : one of :meth:`splits`, e.g. ``"train"`` or ``"test"``
+        name : str or None
+            One of ``names``, or None for every schedule.
+        t : int
+            An evaluation step (one of ``eval_steps``), or -1 for the last evaluation.
+        split : str
+            One of :meth:`splits`, e.g. ``"train"`` or ``"test"``.
 
-        Returns a copy.  ``res.loss_at(name)`` is ``res.train_loss[res.names.index(name), :, -1]``.
+        Returns
+        -------
+        array
+            A copy, of shape ``(M,)`` for one name and ``(G, M)`` for None.
         """
         splits = self.splits()
         if split not in splits:
@@ -314,10 +327,12 @@ class Run:
 class StepRun(Run):
     r"""A :class:`Run` that records every update's minibatch loss and gradient norm.
 
-    Attributes (besides :class:`Run`'s)
+    Attributes
     ----------
-    loss : (G, M, n)        minibatch training loss at update ``t`` (before it)
-    grad_norm : (G, M, n)   per-model gradient norm at update ``t``, before clipping
+    loss : array (G, M, n)
+        Minibatch training loss at update ``t`` (before it).
+    grad_norm : array (G, M, n)
+        Per-model gradient norm at update ``t``, before clipping.
     """
 
     loss: np.ndarray

@@ -74,7 +74,7 @@ class TrainResult(StepRun):
 
     ``G`` schedules (groups), ``M`` seeds, ``n`` updates, ``E`` evaluations.  The helpers
     ``steps``, ``mean_std``, ``steps_to`` and ``loss_at`` come from
-    ``lrnotes.nets.engine.StepRun``.
+    :class:`lrnotes.nets.engine.StepRun`.
 
     Attributes
     ----------
